@@ -1,0 +1,6 @@
+"""Streaming anomaly detection for metric series, and the episodes it raises."""
+
+from opscockpit.analysis.anomaly.detector import DEFAULT_SENSITIVITY, SeriesDetector
+from opscockpit.analysis.anomaly.episodes import Episode, EpisodeTracker
+
+__all__ = ["DEFAULT_SENSITIVITY", "Episode", "EpisodeTracker", "SeriesDetector"]
