@@ -21,7 +21,13 @@ from typing import Any
 
 import pandas as pd
 
-from opscockpit.analysis.template_tokens import PLACEHOLDER_RE, WILDCARD, plain, tokenize
+from opscockpit.analysis.template_tokens import (
+    MASK_TYPES,
+    PLACEHOLDER_RE,
+    WILDCARD,
+    plain,
+    tokenize,
+)
 
 STATE_VERSION = 1
 
@@ -33,7 +39,8 @@ class MinerParams:
     depth: int = 4  # root + length level + (depth - 2) leading-token levels
     similarity: float = 0.5
     max_children: int = 100
-    wildcard_weight: float = 1.0  # how much a ``<*>`` position counts as agreeing
+    wildcard_weight: float = 0.5  # how much a ``<*>`` position counts as agreeing
+    typed_weight: float = 1.0  # how much an agreeing typed slot (``<NUM>``…) counts
 
 
 @dataclass(slots=True)
@@ -57,6 +64,9 @@ class MatchResult:
     template: str
     is_new: bool
     changed: bool  # an existing template generalised to take this message
+
+
+_TYPED = frozenset(f"<{name}>" for name in MASK_TYPES)
 
 
 def _has_digit(token: str) -> bool:
@@ -90,7 +100,7 @@ class TemplateMiner:
         for token in tokens[: max(self.params.depth - 2, 0)]:
             # Tokens with digits are usually values the masks did not recognise; routing
             # them to one wildcard branch keeps them from fragmenting the tree.
-            key = WILDCARD if _has_digit(token) else token
+            key = WILDCARD if token in _TYPED or _has_digit(token) else token
             child = node.children.get(key)
             if child is None and key != WILDCARD and len(node.children) >= self.params.max_children:
                 key = WILDCARD
@@ -106,17 +116,27 @@ class TemplateMiner:
     def _best(self, leaf: _Node, tokens: Sequence[str]) -> tuple[int | None, float]:
         best: int | None = None
         best_key = (-1.0, -1)
-        n = len(tokens)
         w = self.params.wildcard_weight
+        tw = self.params.typed_weight
+        typed = _TYPED
         for idx in leaf.templates:
             t = self._templates[idx]
             same = 0.0
+            weight = 0.0
             for a, b in zip(t.tokens, tokens, strict=True):
-                if a == WILDCARD:
+                if b in typed and (a in typed or a == WILDCARD):
+                    # Two variables agree on nothing but being variables: weigh them by
+                    # ``typed_weight`` (0 = judge only by the constant words).
+                    same += tw
+                    weight += tw
+                elif a == WILDCARD:
                     same += w
-                elif a == b:
-                    same += 1.0
-            sim = same / n if n else 1.0
+                    weight += 1.0
+                else:
+                    weight += 1.0
+                    if a == b:
+                        same += 1.0
+            sim = same / weight if weight else 1.0
             key = (sim, t.wildcards)
             if key > best_key:
                 best_key, best = key, idx

@@ -72,6 +72,9 @@ class SeriesDetector:
         self.jump_alpha = jump_alpha
         self.tracker = EpisodeTracker(1.0 - sensitivity, cooldown=cooldown)
         self.opened = False
+        # Which statistic made the last point surprising, e.g. "level high": the "why" of an
+        # anomaly for the operator.
+        self.reason = ""
         self.count = 0
         self._fast: float | None = None
         self._last: float | None = None
@@ -94,10 +97,13 @@ class SeriesDetector:
         self._learn_step(seconds)
         stats = self._statistics(seconds, x)
         p_min = 1.0
+        self.reason = ""
         for name, stat in stats.items():
             tail = self._tails[name]
             upper, lower = tail.surprise(stat)
-            p_min = min(p_min, 2.0 * min(upper, lower))
+            p = 2.0 * min(upper, lower)
+            if p < p_min:
+                p_min, self.reason = p, f"{name} {'high' if upper < lower else 'low'}"
             tail.push(stat)
         p = min(1.0, p_min * len(STATISTICS))
         score = min(1.0, -math.log10(p) / SCORE_DECADES) if p < 1.0 else 0.0

@@ -1,0 +1,3 @@
+from opscockpit.cli import main
+
+main()

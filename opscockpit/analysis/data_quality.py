@@ -1,0 +1,146 @@
+"""Per window and column: is the data still the kind of data the model was built on?
+
+Four checks against the reference: missing share (and how it compares), categories never
+seen in the reference, numbers outside the reference's min/max, and values of another type
+than the reference's (text in a numeric column, numbers among categories).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opscockpit.analysis.drift import column_kind, split_windows
+
+QUALITY_COLUMNS = [
+    "window", "window_start", "column", "kind", "n", "missing_share",
+    "reference_missing_share", "new_categories", "new_category_examples",
+    "out_of_range_share", "type_mismatch_share",
+]
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    window: str | int = "1D"
+    categorical: tuple[str, ...] = ()
+    # A window is flagged when a share goes above these (missing: above the reference's).
+    missing_increase: float = 0.05
+    out_of_range_share: float = 0.01
+    type_mismatch_share: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    kind: str
+    missing_share: float
+    low: float
+    high: float
+    categories: frozenset[str]
+    types: frozenset[str]
+
+
+def _type_of(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.number):
+        return "number"
+    return "text"
+
+
+def _profile(values: pd.Series, categorical: Sequence[str]) -> _Profile:
+    kind = column_kind(values, categorical)
+    present = values.dropna()
+    low = high = np.nan
+    if kind == "num":
+        numbers = pd.to_numeric(present, errors="coerce").dropna()
+        if len(numbers):
+            low, high = float(numbers.min()), float(numbers.max())
+    types = frozenset(present.map(_type_of).unique()) if len(present) else frozenset()
+    return _Profile(
+        kind=kind,
+        missing_share=float(values.isna().mean()) if len(values) else 0.0,
+        low=low, high=high,
+        categories=frozenset(present.astype(str).unique()) if kind == "cat" else frozenset(),
+        types=types,
+    )
+
+
+def _check(values: pd.Series, profile: _Profile) -> dict[str, object]:
+    n = len(values)
+    present = values.dropna()
+    out: dict[str, object] = {
+        "n": n,
+        "missing_share": float(values.isna().mean()) if n else 0.0,
+        "reference_missing_share": profile.missing_share,
+        "new_categories": 0, "new_category_examples": "",
+        "out_of_range_share": 0.0, "type_mismatch_share": 0.0,
+    }
+    if present.empty:
+        return out
+    types = present.map(_type_of)
+    if profile.kind == "num":
+        numbers = pd.to_numeric(present.where(types != "bool"), errors="coerce")
+        out["type_mismatch_share"] = float(numbers.isna().sum() / len(present))
+        finite = numbers.dropna().to_numpy(float)
+        if len(finite) and np.isfinite(profile.low):
+            outside = (finite < profile.low) | (finite > profile.high)
+            out["out_of_range_share"] = float(outside.sum() / len(present))
+    else:
+        out["type_mismatch_share"] = float((~types.isin(profile.types)).mean()
+                                           if profile.types else 0.0)
+        seen = present.astype(str).unique()
+        new = sorted(v for v in seen if v not in profile.categories)
+        out["new_categories"] = len(new)
+        out["new_category_examples"] = ", ".join(new[:_EXAMPLES])
+    return out
+
+
+def data_quality_by_window(
+    current: pd.DataFrame, reference: pd.DataFrame, columns: Sequence[str],
+    settings: QualitySettings | None = None, ts: str = "ts",
+) -> pd.DataFrame:
+    """One row per (window, column) with the four checks."""
+    settings = settings or QualitySettings()
+    profiles = {c: _profile(reference[c], settings.categorical) for c in columns}
+    rows: list[dict[str, object]] = []
+    for index, start, _, chunk in split_windows(current, settings.window, ts):
+        for column in columns:
+            values = chunk[column] if column in chunk else pd.Series(np.nan, index=chunk.index)
+            rows.append({"window": index, "window_start": start, "column": column,
+                         "kind": profiles[column].kind, **_check(values, profiles[column])})
+    return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+
+
+def quality_issues(quality: pd.DataFrame, settings: QualitySettings | None = None) -> pd.DataFrame:
+    """The (window, column, check) cells that cross a threshold, worst first."""
+    settings = settings or QualitySettings()
+    found: list[dict[str, object]] = []
+    for row in quality.itertuples(index=False):
+        excess = row.missing_share - row.reference_missing_share
+        if excess > settings.missing_increase:
+            found.append(_issue(row, "missing", row.missing_share,
+                                f"{row.missing_share:.0%} missing (reference "
+                                f"{row.reference_missing_share:.0%})"))
+        if row.new_categories:
+            found.append(_issue(row, "new_categories", float(row.new_categories),
+                                f"{row.new_categories} new categories: "
+                                f"{row.new_category_examples}"))
+        if row.out_of_range_share > settings.out_of_range_share:
+            found.append(_issue(row, "out_of_range", row.out_of_range_share,
+                                f"{row.out_of_range_share:.1%} outside the reference range"))
+        if row.type_mismatch_share > settings.type_mismatch_share:
+            found.append(_issue(row, "type_mismatch", row.type_mismatch_share,
+                                f"{row.type_mismatch_share:.1%} of another type"))
+    columns = ["window", "window_start", "column", "check", "value", "summary"]
+    issues = pd.DataFrame(found, columns=columns)
+    return issues.sort_values(["window", "value"], ascending=[False, False], ignore_index=True)
+
+
+def _issue(row: object, check: str, value: float, summary: str) -> dict[str, object]:
+    return {"window": row.window, "window_start": row.window_start,  # type: ignore[attr-defined]
+            "column": row.column, "check": check, "value": value,  # type: ignore[attr-defined]
+            "summary": summary}

@@ -1,0 +1,167 @@
+"""The ``opscockpit`` command: parse, call, print. Errors are one line on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from opscockpit import __version__
+from opscockpit.config import Config, ConfigError, load_config
+from opscockpit.store import Store, StoreError
+
+app = typer.Typer(
+    name="opscockpit",
+    help="A terminal cockpit: host telemetry, alert clusters, CI pipelines and ML model health.",
+    epilog="Example: opscockpit --db ./cockpit.duckdb",
+    pretty_exceptions_enable=False,
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"opscockpit {__version__}")
+        raise typer.Exit()
+
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="DuckDB store file (default: user data dir).")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config (default: user config dir).")
+]
+
+
+@app.callback(invoke_without_command=True)
+def default(
+    ctx: typer.Context,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    refresh: Annotated[float | None, typer.Option(help="Seconds between refreshes.")] = None,
+    readonly: Annotated[bool, typer.Option("--readonly", help="Write nothing to disk.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """Open the live cockpit of this host (the same as `opscockpit run`)."""
+    if ctx.invoked_subcommand is None:
+        run(db=db, config=config, refresh=refresh, readonly=readonly)
+
+
+@app.command(epilog="Example: opscockpit run --db /tmp/cockpit.duckdb --refresh 2")
+def run(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    refresh: Annotated[float | None, typer.Option(help="Seconds between refreshes.")] = None,
+    readonly: Annotated[
+        bool, typer.Option("--readonly", help="Write nothing to disk; hide mutating actions.")
+    ] = False,
+) -> None:
+    """Open the live cockpit. With no config: this host via psutil, store in the user data dir."""
+    cfg = _config(config, db=db, refresh=refresh, readonly=readonly)
+    if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
+        raise CliError("the cockpit needs a terminal; for headless use see `opscockpit --help`")
+    # Read-only keeps live samples in memory: DuckDB cannot share a file with a writer.
+    store = _open_store(None if cfg.readonly else cfg.store)
+    try:
+        from opscockpit.ui.app import CockpitApp
+        from opscockpit.ui.theme import choose_theme
+        from opscockpit.wiring import build_engine
+
+        engine = build_engine(cfg, store)
+        theme, glyphs = choose_theme(cfg.theme)
+        CockpitApp(engine, thresholds=cfg.thresholds, theme_name=theme, glyphs=glyphs,
+                   readonly=cfg.readonly).run()
+    finally:
+        if not store.read_only:
+            store.checkpoint()
+        store.close()
+
+
+@app.command(epilog="Example: opscockpit sources --config ~/.config/opscockpit/config.toml")
+def sources(
+    config: ConfigOption = None,
+    check: Annotated[bool, typer.Option(help="Poll each configured source once.")] = True,
+) -> None:
+    """List the source adapters found (built-in and plugins) and the configured ones' health."""
+    from opscockpit.source_check import check_sources, print_sources
+
+    cfg = _config(config)
+    print_sources(cfg, check_sources(cfg) if check else None)
+
+
+def _config(
+    path: Path | None,
+    *,
+    db: Path | None = None,
+    refresh: float | None = None,
+    readonly: bool = False,
+) -> Config:
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2) from None
+    if db is not None:
+        cfg = replace(cfg, store=db)
+    if refresh is not None:
+        if refresh <= 0:
+            raise CliError("--refresh should be more than zero seconds", code=2)
+        cfg = replace(cfg, refresh_s=refresh)
+    if readonly:
+        cfg = replace(cfg, readonly=True)
+    return cfg
+
+
+def _open_store(path: Path | None, *, read_only: bool = False) -> Store:
+    try:
+        return Store.open(path, read_only=read_only)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def main() -> None:
+    """Console entry point: one clear line on stderr and a non-zero status on failure."""
+    try:
+        app(standalone_mode=False)
+    except CliError as exc:
+        typer.echo(f"opscockpit: {exc}", err=True)
+        sys.exit(exc.code)
+    except (StoreError, ConfigError) as exc:
+        typer.echo(f"opscockpit: {exc}", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("opscockpit: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("OPSCOCKPIT_DEBUG"):
+            raise
+        typer.echo(
+            f"opscockpit: internal error: {type(exc).__name__}: {exc} "
+            "(set OPSCOCKPIT_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(70)

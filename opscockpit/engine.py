@@ -1,0 +1,198 @@
+"""Schedules sources, appends their batches to the store, publishes snapshots.
+
+Each source polls in its own task; the next poll is scheduled when the last one
+ended, so a slow source never stacks up and never holds the others back. A poll
+that overruns its timeout marks the source stale; the engine still waits for that
+call to finish before polling again, rather than starting a second one beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from opscockpit.clock import Clock, WallClock
+from opscockpit.snapshot import Snapshot, build_telemetry
+from opscockpit.sources.base import Batch, HealthState, Source, SourceError, SourceHealth
+from opscockpit.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 300.0
+
+
+@dataclass(slots=True)
+class Scheduled:
+    source: Source
+    interval_s: float
+    timeout_s: float
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        sources: list[Scheduled],
+        *,
+        clock: Clock | None = None,
+        refresh_s: float = 1.0,
+        retention: timedelta | None = None,
+        broken: list[SourceHealth] | None = None,
+        on_snapshot: Callable[[Snapshot], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.sources = sources
+        self.clock = clock or WallClock()
+        self.refresh_s = refresh_s
+        self.retention = retention
+        self.on_snapshot = on_snapshot
+        self._health: dict[str, SourceHealth] = {
+            s.source.name: SourceHealth(s.source.name, s.source.kind, HealthState.STARTING)
+            for s in sources
+        }
+        for item in broken or []:
+            self._health[item.name] = item
+        self._dirty = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.last_snapshot: Snapshot | None = None
+
+    # --- lifecycle -------------------------------------------------------------
+    async def run(self) -> None:
+        """Poll every source and publish snapshots until :meth:`stop`."""
+        self._tasks = [asyncio.create_task(self._poll_loop(s)) for s in self.sources]
+        self._tasks.append(asyncio.create_task(self._publish_loop()))
+        if self.retention is not None and self.clock.live and not self.store.read_only:
+            self._tasks.append(asyncio.create_task(self._retention_loop(self.retention)))
+        try:
+            await self._stopped.wait()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for scheduled in self.sources:
+                try:
+                    scheduled.source.close()
+                except Exception as exc:  # closing must not mask the shutdown
+                    log.warning("closing %s failed: %s", scheduled.source.name, exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    @property
+    def health(self) -> tuple[SourceHealth, ...]:
+        return tuple(self._health[k] for k in sorted(self._health))
+
+    # --- polling ---------------------------------------------------------------
+    async def _poll_loop(self, scheduled: Scheduled) -> None:
+        source = scheduled.source
+        since: datetime | None = None
+        failures = 0
+        while not self._stopped.is_set():
+            started = time.monotonic()
+            poll_time = self.clock.now()
+            wait_s = scheduled.interval_s
+            try:
+                batch = await self._poll_once(scheduled, since)
+                rows = await asyncio.to_thread(self.store.append, batch)
+            except TimeoutError:
+                failures += 1
+                self._mark(source, HealthState.STALE,
+                           f"no answer within {scheduled.timeout_s:g}s", started)
+            except SourceError as exc:
+                failures += 1
+                self._mark(source, HealthState.STALE, str(exc), started)
+                if exc.retry_after_s is not None:
+                    wait_s = max(wait_s, exc.retry_after_s)
+            except Exception as exc:  # any plugin bug becomes health, never a crash
+                failures += 1
+                self._mark(source, HealthState.ERROR, f"{type(exc).__name__}: {exc}", started)
+                log.debug("source %s raised", source.name, exc_info=True)
+            else:
+                failures = 0
+                since = poll_time
+                self._mark(source, HealthState.OK, "", started, rows=rows, ok_at=poll_time)
+                self._dirty.set()
+            if failures:
+                wait_s = max(wait_s, _backoff(scheduled.interval_s, failures))
+            await self.clock.sleep(wait_s)
+
+    async def _poll_once(self, scheduled: Scheduled, since: datetime | None) -> Batch:
+        source = scheduled.source
+        if inspect.iscoroutinefunction(source.poll):
+            return await asyncio.wait_for(source.poll(since), scheduled.timeout_s)  # type: ignore[arg-type]
+        call = asyncio.ensure_future(asyncio.to_thread(source.poll, since))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(call), scheduled.timeout_s)
+        except TimeoutError:
+            self._mark(source, HealthState.STALE,
+                       f"no answer within {scheduled.timeout_s:g}s", time.monotonic())
+            # Never start a second call beside a stuck one: wait for it to end.
+            await asyncio.wait([call])
+            raise
+        if not isinstance(result, Batch):
+            raise TypeError(f"poll returned {type(result).__name__}, not a Batch")
+        return result
+
+    def _mark(
+        self,
+        source: Source,
+        state: HealthState,
+        reason: str,
+        started: float,
+        *,
+        rows: int = 0,
+        ok_at: datetime | None = None,
+    ) -> None:
+        previous = self._health.get(source.name) or SourceHealth(source.name, source.kind, state)
+        self._health[source.name] = replace(
+            previous,
+            state=state,
+            reason=reason,
+            last_ok=ok_at or previous.last_ok,
+            last_poll_s=time.monotonic() - started,
+            rows=previous.rows + rows,
+        )
+        if state is not HealthState.OK:
+            self._dirty.set()
+
+    # --- publishing ------------------------------------------------------------
+    async def _publish_loop(self) -> None:
+        while not self._stopped.is_set():
+            await self._dirty.wait()
+            self._dirty.clear()
+            snapshot = await asyncio.to_thread(self.snapshot)
+            self.last_snapshot = snapshot
+            if self.on_snapshot is not None:
+                self.on_snapshot(snapshot)
+            await asyncio.sleep(self.refresh_s)
+
+    def snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        return Snapshot(
+            now=now,
+            live=self.clock.live,
+            health=self.health,
+            telemetry=build_telemetry(self.store, now),
+            store_path=self.store.path,
+            readonly=self.store.read_only,
+        )
+
+    async def _retention_loop(self, keep: timedelta) -> None:
+        while not self._stopped.is_set():
+            deleted = await asyncio.to_thread(self.store.apply_retention, self.clock.now(), keep)
+            if deleted:
+                log.info("retention removed %d live rows older than %s", deleted, keep)
+            await asyncio.sleep(600)
+
+
+def _backoff(interval_s: float, failures: int) -> float:
+    """Exponential backoff with jitter, so many sources do not retry in lockstep."""
+    base = min(MAX_BACKOFF_S, interval_s * (2 ** min(failures, 10)))
+    return base * random.uniform(0.8, 1.2)

@@ -1,0 +1,156 @@
+"""The cockpit app: a thin composition root wiring panes to engine snapshots."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container
+from textual.message import Message
+from textual.widgets import Footer
+
+from opscockpit.config import Thresholds
+from opscockpit.engine import Engine
+from opscockpit.snapshot import Snapshot
+from opscockpit.ui.actions import ACTIONS, bindings
+from opscockpit.ui.commands import CockpitCommands
+from opscockpit.ui.glyphs import UNICODE, Glyphs
+from opscockpit.ui.help_screen import HelpScreen
+from opscockpit.ui.panes.base import Pane
+from opscockpit.ui.panes.empty import EmptyPane
+from opscockpit.ui.panes.telemetry import TelemetryPane
+from opscockpit.ui.status_bar import StatusBar
+
+CONFIG_HINT = (
+    "Add a [sources.NAME] table to config.toml (README, Sources).\n"
+    "`opscockpit sources` lists the adapters."
+)
+
+
+MUTATING = frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutating)
+
+
+class SnapshotReady(Message):
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class CockpitApp(App[int]):
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "opscockpit"
+    COMMANDS = App.COMMANDS | {CockpitCommands}
+    BINDINGS: ClassVar[list[BindingType]] = bindings(readonly=False)
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        snapshot: Snapshot | None = None,
+        thresholds: Thresholds | None = None,
+        theme_name: str = "textual-dark",
+        glyphs: Glyphs = UNICODE,
+        readonly: bool = False,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.snapshot = snapshot
+        self.thresholds = thresholds or Thresholds()
+        self.theme_name = theme_name
+        self.glyphs = glyphs
+        self.readonly = readonly
+        self.frozen = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.glyphs)
+        with Container(id="panes"):
+            yield TelemetryPane(self.thresholds, self.glyphs)
+            yield EmptyPane("Alerts", id="alerts", what="alert", how=CONFIG_HINT)
+            yield EmptyPane("Pipelines", id="pipelines", what="CI pipeline", how=CONFIG_HINT)
+            yield EmptyPane("Models", id="models", what="model", how=CONFIG_HINT)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme = self.theme_name
+        self.query_one(TelemetryPane).focus()
+        self._render_snapshot()
+        if self.engine is not None:
+            engine = self.engine
+            engine.on_snapshot = lambda snap: self.post_message(SnapshotReady(snap))
+            self.run_worker(engine.run(), name="engine", group="engine", exclusive=True)
+
+    async def on_unmount(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.snapshot = message.snapshot
+        if not self.frozen:
+            self._render_snapshot()
+
+    def _render_snapshot(self) -> None:
+        snap = self.snapshot
+        self.query_one(StatusBar).show(snap, frozen=self.frozen)
+        view = snap.telemetry[0] if snap and snap.telemetry else None
+        self.query_one(TelemetryPane).show(view)
+
+    # --- actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mutating actions are hidden and refused in read-only mode."""
+        return not (self.readonly and action in MUTATING)
+
+    def _panes(self) -> list[Pane]:
+        return [p for p in self.query(Pane) if p.display]
+
+    def _focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent  # type: ignore[assignment]
+        return node
+
+    def _move_focus(self, step: int) -> None:
+        panes = self._panes()
+        if not panes:
+            return
+        current = self._focused_pane()
+        index = panes.index(current) if current in panes else -1
+        panes[(index + step) % len(panes)].focus()
+
+    def action_focus_next_pane(self) -> None:
+        self._move_focus(1)
+
+    def action_focus_previous_pane(self) -> None:
+        self._move_focus(-1)
+
+    def action_zoom(self) -> None:
+        pane = self._focused_pane()
+        if pane is None:
+            return
+        grid = self.query_one("#panes")
+        for other in self.query(Pane):
+            other.set_class(other is pane, "-zoomed")
+        grid.add_class("zoomed")
+
+    def action_unzoom(self) -> None:
+        grid = self.query_one("#panes")
+        grid.remove_class("zoomed")
+        for pane in self.query(Pane):
+            pane.remove_class("-zoomed")
+
+    @property
+    def zoomed(self) -> str | None:
+        if not self.query_one("#panes").has_class("zoomed"):
+            return None
+        return next((p.id for p in self.query(Pane) if p.has_class("-zoomed")), None)
+
+    def action_sort_processes(self, key: str) -> None:
+        self.query_one(TelemetryPane).sort(key)
+
+    def action_toggle_freeze(self) -> None:
+        self.frozen = not self.frozen
+        self._render_snapshot()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.readonly))
