@@ -47,7 +47,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "NUM",
-        r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+        r"(?<![\w])[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?"
         r"(?:[kKMGTP]i?[bB]|[bB]|%)?(?![\w]|\.\d)",
     ),
 )
@@ -61,9 +61,40 @@ def _replace(match: re.Match[str]) -> str:
     return _TOKEN_OF[kind]
 
 
+# "10.0.0.1,10.0.0.2" is one value (a list), not a new shape per list length.
+_LIST_RE = re.compile(r"(<[A-Z][A-Z0-9]*>)(?:,\1)+")
+
+
 def mask(message: str) -> str:
     """Replace every typed variable in ``message`` by its placeholder (``<IP>``, ``<NUM>``…)."""
-    return _MASK_RE.sub(_replace, message)
+    masked = _MASK_RE.sub(_replace, message)
+    return _LIST_RE.sub(r"\1", masked) if ",<" in masked else masked
+
+
+class Masker:
+    """Token-wise masking with a bounded memo: constant words recur on almost every line.
+
+    Masks never span whitespace and their look-arounds treat whitespace like the ends of
+    a string, so masking token by token gives the same result as masking the whole line.
+    """
+
+    def __init__(self, max_cache: int = 200_000) -> None:
+        self._cache: dict[str, str] = {}
+        self._max_cache = max_cache
+
+    def tokens(self, message: str) -> list[str]:
+        out: list[str] = []
+        cache = self._cache
+        for token in message.split():
+            hit = cache.get(token)
+            if hit is None:
+                hit = token if token.isalpha() else mask(token)
+                if len(cache) >= self._max_cache:
+                    cache.clear()  # a cheap bound; rebuilding the hot words is quick
+                cache[token] = hit
+            # A mask may yield "<NUM>,<NUM>"-style lists; collapse handled by mask().
+            out.append(hit)
+        return out
 
 
 def tokenize(message: str, masker: Callable[[str], str] = mask) -> list[str]:

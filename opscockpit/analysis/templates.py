@@ -25,8 +25,8 @@ from opscockpit.analysis.template_tokens import (
     MASK_TYPES,
     PLACEHOLDER_RE,
     WILDCARD,
+    Masker,
     plain,
-    tokenize,
 )
 
 STATE_VERSION = 1
@@ -37,10 +37,10 @@ class MinerParams:
     """One configuration for every log source; nothing here is tuned per dataset."""
 
     depth: int = 4  # root + length level + (depth - 2) leading-token levels
-    similarity: float = 0.5
+    similarity: float = 0.6
     max_children: int = 100
     wildcard_weight: float = 0.5  # how much a ``<*>`` position counts as agreeing
-    typed_weight: float = 1.0  # how much an agreeing typed slot (``<NUM>``…) counts
+    typed_weight: float = 0.0  # how much an agreeing typed slot (``<NUM>``…) counts
 
 
 @dataclass(slots=True)
@@ -69,6 +69,16 @@ class MatchResult:
 _TYPED = frozenset(f"<{name}>" for name in MASK_TYPES)
 
 
+def _is_slot(token: str) -> bool:
+    """A typed slot, possibly wrapped in punctuation (``<UUID>]``, ``(<NUM>)``)."""
+    if token in _TYPED:
+        return True
+    if "<" not in token:
+        return False
+    rest = PLACEHOLDER_RE.sub("", token)
+    return rest != token and not any(c.isalnum() for c in rest)
+
+
 def _has_digit(token: str) -> bool:
     return any(c.isdigit() for c in token)
 
@@ -85,6 +95,7 @@ class TemplateMiner:
         self._root = _Node()
         self._templates: list[_Template] = []
         self._by_id: dict[str, int] = {}
+        self._masker = Masker()
 
     # -- mining -------------------------------------------------------------------------
     def _route(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
@@ -118,13 +129,13 @@ class TemplateMiner:
         best_key = (-1.0, -1)
         w = self.params.wildcard_weight
         tw = self.params.typed_weight
-        typed = _TYPED
+        slots = [_is_slot(b) for b in tokens]
         for idx in leaf.templates:
             t = self._templates[idx]
             same = 0.0
             weight = 0.0
-            for a, b in zip(t.tokens, tokens, strict=True):
-                if b in typed and (a in typed or a == WILDCARD):
+            for a, b, b_slot in zip(t.tokens, tokens, slots, strict=True):
+                if b_slot and (a in (b, WILDCARD) or _is_slot(a)):
                     # Two variables agree on nothing but being variables: weigh them by
                     # ``typed_weight`` (0 = judge only by the constant words).
                     same += tw
@@ -143,7 +154,7 @@ class TemplateMiner:
         return best, best_key[0]
 
     def add(self, message: str) -> MatchResult:
-        tokens = tokenize(message)
+        tokens = self._masker.tokens(message)
         leaf, path = self._route(tokens, create=True)
         assert leaf is not None
         idx, sim = self._best(leaf, tokens)
@@ -175,7 +186,7 @@ class TemplateMiner:
 
     def match(self, message: str) -> str | None:
         """The id of the template ``message`` would join, without learning from it."""
-        tokens = tokenize(message)
+        tokens = self._masker.tokens(message)
         leaf, _ = self._route(tokens, create=False)
         if leaf is None:
             return None
