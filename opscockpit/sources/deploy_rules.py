@@ -50,17 +50,33 @@ class DeployRule:
         pattern = self._compiled.get(key)
         return pattern is None or bool(pattern.search(value))
 
-    def matching_jobs(self, jobs: Sequence[PipelineJob]) -> list[PipelineJob]:
-        return [j for j in jobs if self.search("job", j.name)]
+    def _environment_ok(self, names: Iterable[str]) -> bool:
+        return any(self.search("environment", n) for n in names)
 
-    def matches(
-        self, run: PipelineRun, jobs: Sequence[PipelineJob], environments: Iterable[str]
-    ) -> bool:
+    def select(
+        self,
+        run: PipelineRun,
+        jobs: Sequence[PipelineJob],
+        run_environments: Iterable[str],
+        job_environments: Mapping[str, str],
+    ) -> list[PipelineJob] | None:
+        """``None``: not a deploy; ``[]``: the run itself deploys; else the deploying jobs."""
         if not (self.search("workflow", run.workflow) and self.search("branch", run.branch)):
-            return False
-        if self.environment and not any(self.search("environment", e) for e in environments):
-            return False
-        return not self.job or bool(self.matching_jobs(jobs))
+            return None
+        env_of_run = bool(self.environment) and self._environment_ok(run_environments)
+        if not self.job and (not self.environment or env_of_run):
+            return []
+        picked = [
+            j for j in jobs
+            if self.search("job", j.name)
+            and (
+                not self.environment
+                or env_of_run
+                or (j.job_id in job_environments
+                    and self._environment_ok((job_environments[j.job_id],)))
+            )
+        ]
+        return picked or None
 
 
 def parse_rules(raw: Sequence[Mapping[str, object]] | None) -> tuple[DeployRule, ...]:
@@ -90,15 +106,17 @@ def deploy_changes(
     jobs: Sequence[PipelineJob],
     rules: Sequence[DeployRule],
     *,
-    environments: Mapping[str, Iterable[str]] | None = None,
+    run_environments: Mapping[str, Iterable[str]] | None = None,
+    job_environments: Mapping[str, str] | None = None,
     source: str = "",
 ) -> list[Change]:
     """The deploys among ``runs``.
 
-    ``environments`` maps a run id to the environment names its jobs declared (GitLab
-    jobs, Jenkins parameters); GitHub's REST runs name none, so an ``environment`` rule
-    never matches them. With a ``job`` rule the deploy's time, verdict and URL are the
-    matching job's, since that job is the deploy.
+    Environments are known per job (GitLab's ``environment``, keyed by job id) or per
+    run (Jenkins build parameters, keyed by run id); GitHub's REST runs and jobs name
+    none, so an ``environment`` rule never matches them. When a rule picks jobs (by
+    name or environment) those jobs are the deploy: its time is their last end, it
+    failed if one of them failed, and jobs that were skipped deployed nothing.
     """
     if not rules:
         return []
@@ -110,14 +128,22 @@ def deploy_changes(
         if run.status != "completed":
             continue
         run_jobs = by_run.get((run.repo, run.run_id, run.attempt), [])
-        envs = tuple((environments or {}).get(run.run_id, ()))
-        rule = next((r for r in rules if r.matches(run, run_jobs, envs)), None)
-        if rule is None:
+        envs = tuple((run_environments or {}).get(run.run_id, ()))
+        for rule in rules:
+            picked = rule.select(run, run_jobs, envs, job_environments or {})
+            if picked is not None:
+                break
+        else:
             continue
         ts, conclusion, url = run.finished_at, run.conclusion, run.url
-        if rule.job:
-            job = max(rule.matching_jobs(run_jobs), key=lambda j: j.finished_at or j.ts)
-            ts, conclusion, url = job.finished_at, job.conclusion, job.url or run.url
+        if picked:
+            done = [j for j in picked if j.conclusion in DEPLOYED_CONCLUSIONS and j.finished_at]
+            if not done:
+                continue
+            last = max(done, key=lambda j: j.finished_at or j.ts)
+            failed = [j for j in done if j.conclusion != "success"]
+            ts, url = last.finished_at, last.url or run.url
+            conclusion = failed[0].conclusion if failed else "success"
         if conclusion not in DEPLOYED_CONCLUSIONS or ts is None:
             continue
         version = run.branch if _VERSION_TAG.match(run.branch) else run.sha[:12]
