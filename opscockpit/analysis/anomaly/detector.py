@@ -29,7 +29,7 @@ from opscockpit.analysis.anomaly.seasonal import PhaseMemory
 from opscockpit.analysis.anomaly.tail import RollingTail
 from opscockpit.records import utc
 
-DEFAULT_SENSITIVITY = 0.5
+DEFAULT_SENSITIVITY = 0.65
 # Scores are -log10(p) / SCORE_DECADES, clipped to [0, 1]: a score of 0.5 means a point that
 # the recent history of the series makes a one-in-100,000 event.
 SCORE_DECADES = 10.0
@@ -58,10 +58,11 @@ class SeriesDetector:
         sensitivity: float = DEFAULT_SENSITIVITY,
         *,
         window: int = 2000,
+        tail: int = 16,
         level_span: int = 12,
         spread_span: int = 24,
         jump_alpha: float = 0.2,
-        cooldown: int = 12,
+        cooldown: int = 30,
     ) -> None:
         if not 0.0 < sensitivity < 1.0:
             raise ValueError(f"sensitivity must be in (0, 1), got {sensitivity}")
@@ -83,7 +84,7 @@ class SeriesDetector:
         self._steps: deque[float] = deque(maxlen=spread_span)
         self._gaps: list[float] = []
         self._phases: dict[str, PhaseMemory] = {}
-        self._tails = {name: RollingTail(window) for name in STATISTICS}
+        self._tails = {name: RollingTail(window, tail) for name in STATISTICS}
 
     # -- scoring -------------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
 """How surprising a value is against the last ``size`` values of the same statistic.
 
 Each statistic a detector watches is judged by its own recent history rather than by a
-Gaussian assumption: inside the observed range the tail probability is the conformal rank
-(count of values at least as extreme, plus one, over n + 1); beyond the observed extreme an
-exponential tail fitted to the top ``tail`` values (peaks over threshold, GPD with shape 0)
-extrapolates. The window is bounded, so the cost per value does not grow with history.
+Gaussian assumption. Inside the bulk the tail probability is the conformal rank (values at
+least as extreme, plus one, over n + 1). In the tails, a value that fewer than ``repeats``
+past values reach is judged by an exponential tail (peaks over threshold, GPD with shape 0)
+fitted to the ``tail`` most extreme values. The tail scale comes from their median excess,
+so one past anomaly does not hide the next for a whole window, while an event that keeps
+recurring becomes normal. The window is bounded: the cost per value does not grow with
+history.
 """
 
 from __future__ import annotations
@@ -14,20 +17,39 @@ from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from typing import Any
 
-# Extrapolating an exponential tail from a handful of values would turn the first moderate
-# excursion of a young series into an alarm; below this many values only ranks are used.
+# Extrapolating a tail from a handful of values would turn the first moderate excursion of a
+# young series into an alarm; below this many values only ranks are used.
 MIN_FOR_TAIL = 64
-# Probabilities are floored so that a constant history followed by a change gives a large but
-# finite surprise.
+# Floored so that a constant history followed by a change is very surprising but finite.
 P_FLOOR = 1e-12
+# The tail scale is never taken below this share of the bulk's spread (k-th smallest to k-th
+# largest value), so that a quantised or clustered tail does not make the next small step
+# look impossible.
+FLOOR_SHARE = 0.02
+_LN2 = math.log(2.0)
+
+
+def _median(values: list[float], lo: int, hi: int) -> float:
+    mid = (lo + hi) // 2
+    if (hi - lo) % 2:
+        return values[mid]
+    return 0.5 * (values[mid - 1] + values[mid])
+
+
+def _exp_tail(distance: float, scale: float, k: int, n: int) -> float:
+    if scale <= 0.0:
+        # A flat tail and a flat bulk: the series was constant, any step off it is news.
+        return P_FLOOR
+    return max(P_FLOOR, (k / (n + 1)) * math.exp(-distance / scale))
 
 
 class RollingTail:
     """Two-sided tail probabilities of a value against a sliding window of past values."""
 
-    def __init__(self, size: int, tail: int = 16) -> None:
+    def __init__(self, size: int, tail: int = 16, repeats: int = 3) -> None:
         self.size = size
         self.tail = tail
+        self.repeats = repeats
         self._ring: deque[float] = deque()
         self._sorted: list[float] = []
 
@@ -40,28 +62,22 @@ class RollingTail:
         if n == 0:
             return 1.0, 1.0
         values = self._sorted
-        upper = (n - bisect_left(values, x) + 1) / (n + 1)
-        lower = (bisect_right(values, x) + 1) / (n + 1)
-        if n >= MIN_FOR_TAIL:
-            k = min(self.tail, n - 1)
-            if x > values[-1]:
-                threshold = values[n - 1 - k]
-                excess = sum(values[n - k :]) / k - threshold
-                upper = self._beyond(x - threshold, excess, k, n, x - values[-1])
-            elif x < values[0]:
-                threshold = values[k]
-                excess = threshold - sum(values[:k]) / k
-                lower = self._beyond(threshold - x, excess, k, n, values[0] - x)
+        above = n - bisect_left(values, x)
+        below = bisect_right(values, x)
+        upper = (above + 1) / (n + 1)
+        lower = (below + 1) / (n + 1)
+        if n < MIN_FOR_TAIL:
+            return upper, lower
+        k = min(self.tail, n // 4)
+        top, bottom = values[n - 1 - k], values[k]
+        floor = FLOOR_SHARE * (top - bottom)
+        if above < self.repeats and x > top:
+            scale = max(floor, (_median(values, n - k, n) - top) / _LN2)
+            upper = min(upper, _exp_tail(x - top, scale, k, n))
+        if below < self.repeats and x < bottom:
+            scale = max(floor, (bottom - _median(values, 0, k)) / _LN2)
+            lower = min(lower, _exp_tail(bottom - x, scale, k, n))
         return upper, lower
-
-    @staticmethod
-    def _beyond(distance: float, excess: float, k: int, n: int, past_extreme: float) -> float:
-        if excess <= 0.0:
-            # The top of the window is flat (a pinned or constant series): any step past it
-            # is as surprising as the floor allows.
-            return P_FLOOR if past_extreme > 0.0 else 1.0 / (n + 1)
-        p = (k / (n + 1)) * math.exp(-distance / excess)
-        return max(P_FLOOR, min(p, 1.0 / (n + 1)))
 
     def push(self, x: float) -> None:
         self._ring.append(x)
@@ -71,11 +87,16 @@ class RollingTail:
             del self._sorted[bisect_left(self._sorted, old)]
 
     def to_state(self) -> dict[str, Any]:
-        return {"size": self.size, "tail": self.tail, "values": list(self._ring)}
+        return {
+            "size": self.size,
+            "tail": self.tail,
+            "repeats": self.repeats,
+            "values": list(self._ring),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RollingTail:
-        out = cls(int(state["size"]), int(state["tail"]))
+        out = cls(int(state["size"]), int(state["tail"]), int(state["repeats"]))
         out._ring.extend(float(v) for v in state["values"])
         out._sorted = sorted(out._ring)
         return out
