@@ -267,8 +267,14 @@ def split_windows(
     if not has_ts:
         raise ValueError(f"time windows need a {ts!r} column")
     offset = pd.tseries.frequencies.to_offset(window)
+    try:
+        # Fixed lengths are floored from the epoch so a window means the same rows
+        # whatever the data's first day; calendar ones ("MS", "W-MON") follow the calendar.
+        groups = frame.groupby(frame[ts].dt.floor(window), sort=True)
+    except ValueError:
+        groups = frame.groupby(pd.Grouper(key=ts, freq=offset), sort=True)
     index = 0
-    for start, rows in frame.groupby(pd.Grouper(key=ts, freq=window, origin="epoch")):
+    for start, rows in groups:
         if rows.empty:
             continue
         yield index, start, start + offset, rows
@@ -370,12 +376,14 @@ def drift_onsets(drift: pd.DataFrame, settings: DriftSettings | None = None) -> 
         rows.append({
             "feature": feature,
             "onset": group["window_start"].iloc[at] if at is not None else None,
-            "onset_window": group["window"].iloc[at] if at is not None else None,
-            "active": at is not None and _still_on(flags, settings),
+            "onset_window": int(group["window"].iloc[at]) if at is not None else None,
+            "active": at is not None and still_active(flags, settings.onset_k,
+                                                      settings.onset_m),
         })
     return pd.DataFrame(rows, columns=["feature", "onset", "onset_window", "active"])
 
 
-def _still_on(flags: Sequence[bool], settings: DriftSettings) -> bool:
-    tail = list(flags[-settings.onset_m :])
-    return sum(tail) >= min(settings.onset_k, len(tail))
+def still_active(flags: Sequence[bool], k: int = 3, m: int = 4) -> bool:
+    """Whether at least ``k`` of the last ``m`` windows (all, when fewer) are flagged."""
+    tail = [bool(f) for f in flags[-m:]]
+    return bool(tail) and sum(tail) >= min(k, len(tail))

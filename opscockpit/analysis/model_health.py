@@ -13,7 +13,6 @@ to the whole reference's value ± ``degradation_tolerance``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -32,6 +31,7 @@ from opscockpit.analysis.drift import (
     drift_by_window,
     drift_onsets,
     onset_index,
+    still_active,
 )
 from opscockpit.analysis.model_performance import (
     HIGHER_IS_BETTER,
@@ -298,8 +298,7 @@ def _degraded_since(performance: pd.DataFrame, metric: str | None,
     values = series["value"].to_numpy(float)
     bad = values < band[0] if HIGHER_IS_BETTER.get(metric, True) else values > band[1]
     at = onset_index(bad.tolist(), settings.onset_k, settings.onset_m)
-    if at is None or not bad[-min(settings.onset_m, len(bad)):].sum() >= min(
-            settings.onset_k, len(bad[-settings.onset_m:])):
+    if at is None or not still_active(bad.tolist(), settings.onset_k, settings.onset_m):
         return None
     return series["window_start"].iloc[at]
 
@@ -344,7 +343,3 @@ def _iso(value: object) -> str | None:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.isoformat().replace("+00:00", "Z")
-
-
-def _unused(_: Sequence[str]) -> None:  # pragma: no cover - keeps the import list honest
-    return None
