@@ -65,7 +65,7 @@ def default_store_path() -> Path:
 
 DEFAULT_SOURCES = (SourceConfig(name="host", kind="host"),)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -76,7 +76,7 @@ def parse_duration(text: str | float | int) -> timedelta:
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration (try 30s, 10m, 6h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2) or "s"])
 
 
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:

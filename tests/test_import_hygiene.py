@@ -1,0 +1,31 @@
+"""The headless core must never pull in textual (STYLE.md, practice 1)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEADLESS = [
+    "opscockpit.records", "opscockpit.store", "opscockpit.sources", "opscockpit.sources.host",
+    "opscockpit.sources.registry", "opscockpit.engine", "opscockpit.cli", "opscockpit.config",
+    "opscockpit.wiring", "opscockpit.snapshot", "opscockpit.analysis",
+]
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_module_does_not_import_textual(module: str) -> None:
+    code = (
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"{module} imports {out.stdout.strip()}"
+
+
+def test_import_linter_contract_holds() -> None:
+    from importlinter.cli import lint_imports
+
+    assert lint_imports() == 0

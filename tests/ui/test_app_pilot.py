@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from opscockpit.ui.app import CockpitApp
+from opscockpit.ui.help_screen import HelpScreen
+from opscockpit.ui.panes.telemetry import TelemetryPane
+from tests.ui.fixtures import fixed_snapshot
+
+SIZE = (80, 24)
+
+
+def _app() -> CockpitApp:
+    return CockpitApp(snapshot=fixed_snapshot())
+
+
+async def test_four_panes_render_with_figures() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        ids = [pane.id for pane in app.query(".pane")]
+        assert ids == ["telemetry", "alerts", "pipelines", "models"]
+        figures = str(app.query_one("#telemetry-figures").render())
+        assert "CPU" in figures and "61%" in figures and "Mem" in figures and "83%" in figures
+        assert "warn" in figures  # severity as a word, not colour alone
+        table = app.query_one("#processes")
+        assert table.row_count == 4
+        assert "No alert source is configured" in str(app.query_one("#alerts .empty-hint").render())
+
+
+async def test_tab_moves_focus_between_panes_and_back() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is not None and app.focused.id == "telemetry"
+        order = []
+        for _ in range(4):
+            await pilot.press("tab")
+            order.append(app.focused.id if app.focused else None)
+        assert order == ["alerts", "pipelines", "models", "telemetry"]
+        await pilot.press("shift+tab")
+        assert app.focused is not None and app.focused.id == "models"
+
+
+async def test_enter_zooms_and_escape_returns() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert app.zoomed == "alerts"
+        assert app.query_one("#alerts").outer_size.width == 80
+        assert not app.query_one("#telemetry").display or app.query_one("#telemetry").size.width == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.zoomed is None
+        assert app.query_one("#telemetry").size.width > 40
+
+
+async def test_sorting_processes_by_memory() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TelemetryPane)
+        table = app.query_one("#processes")
+        assert table.get_row_at(0)[-1] == "postgres"
+        await pilot.press("m")
+        assert pane.sort_by == "mem"
+        assert table.get_row_at(0)[-1] == "java"
+
+
+async def test_help_opens_and_closes() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_freeze_keeps_the_picture() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert app.frozen
+        status = str(app.query_one("#status-bar").render())
+        assert "FROZEN" in status
+
+
+async def test_q_quits() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_command_palette_lists_cockpit_actions() -> None:
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"zoom")
+        await pilot.pause(0.3)
+        from textual.command import CommandPalette
+
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+
+
+async def test_plain_glyphs_keep_severity_readable() -> None:
+    from opscockpit.ui.glyphs import PLAIN
+
+    app = CockpitApp(snapshot=fixed_snapshot(), theme_name="ansi-dark", glyphs=PLAIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        figures = str(app.query_one("#telemetry-figures").render())
+        assert "█" not in figures and "#" in figures and "crit" in figures
+        status = str(app.query_one("#status-bar").render())
+        assert "+ host ok" in status
