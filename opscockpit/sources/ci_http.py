@@ -336,6 +336,10 @@ class SeenRuns:
     def known(self, key: tuple[str, ...]) -> bool:
         return key in self._state
 
+    def last(self, key: tuple[str, ...]) -> tuple[object, ...] | None:
+        """The state remembered from earlier polls."""
+        return self._state.get(key)
+
     def commit(self) -> None:
         """End of a successful poll: what was seen becomes what is remembered."""
         for key, state in self._next.items():
