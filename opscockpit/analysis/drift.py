@@ -17,7 +17,7 @@ three tests the threshold applies to ``p_value``; for the distances to ``statist
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -240,45 +240,123 @@ def column_drift(
     reference: pd.Series, current: pd.Series, settings: DriftSettings, kind: Kind | None = None
 ) -> TestResult | None:
     """Drift of one column, or ``None`` when either side has no usable value."""
+    return prepare_reference(reference, settings, kind).test(current, settings)
+
+
+@dataclass(frozen=True)
+class PreparedReference:
+    """What every window's test needs from one reference column, computed once."""
+
+    name: str
+    kind: Kind
+    values: pd.Series
+    ordered: np.ndarray  # sorted numbers (numeric columns), for the Wasserstein distance
+    scale: float
+    counts: pd.Series  # occurrences per value
+    n_unique: int
+
+    def test(self, current: pd.Series, settings: DriftSettings) -> TestResult | None:
+        cur = clean(current, self.kind)
+        if self.values.empty or cur.empty:
+            return None
+        method = settings.methods.get(self.name, settings.method)
+        if method == "auto":
+            # Only "more than 5" matters past 5 values: skip counting the union then.
+            n_unique = self.n_unique if self.n_unique > 5 else len(
+                set(self.counts.index) | set(cur.unique()))
+            method = choose_method(len(self.values), n_unique, self.kind, settings)
+        if method == "wasserstein" and self.kind != "num":
+            method = "jensenshannon"
+        threshold = settings.thresholds.get(self.name, default_threshold(method, settings))
+        if method == "wasserstein":
+            statistic = sorted_wasserstein(self.ordered, np.sort(cur.to_numpy(float)))
+            statistic /= self.scale
+            return TestResult(method, statistic, None, threshold, statistic >= threshold)
+        return stat_test(method, self.values, cur, self.kind, threshold)
+
+
+def prepare_reference(
+    reference: pd.Series, settings: DriftSettings, kind: Kind | None = None
+) -> PreparedReference:
     kind = kind or column_kind(reference, settings.categorical)
-    return _prepared_drift(str(reference.name), clean(reference, kind), current, kind, settings)
+    values = clean(reference, kind)
+    numbers = np.sort(values.to_numpy(float)) if kind == "num" else np.empty(0)
+    counts = values.value_counts(sort=False)
+    return PreparedReference(
+        name=str(reference.name), kind=kind, values=values, ordered=numbers,
+        scale=max(float(np.std(numbers)), _MIN_STD) if len(numbers) else _MIN_STD,
+        counts=counts, n_unique=len(counts),
+    )
+
+
+def sorted_wasserstein(u: np.ndarray, v: np.ndarray) -> float:
+    """First Wasserstein distance of two *sorted* samples in linear time: the area between
+    their empirical CDFs, walked along the merged order (ties add zero-width steps)."""
+    both = np.concatenate([u, v])
+    # a stable sort of two sorted runs is a merge (timsort), not an n log n sort
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    from_u = order < len(u)
+    cdf_u = np.cumsum(from_u)[:-1] / len(u)
+    cdf_v = np.cumsum(~from_u)[:-1] / len(v)
+    return float(np.dot(np.abs(cdf_u - cdf_v), np.diff(merged)))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    index: int
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    lo: int  # row positions [lo, hi) in the frame sorted by ts
+    hi: int
+
+
+def window_bounds(ts: pd.Series | None, n_rows: int, window: str | int) -> list[Window]:
+    """Non-empty windows over rows already sorted by ``ts``.
+
+    A string is a pandas frequency: fixed lengths ("1h", "7D") are counted from the epoch,
+    so a window holds the same rows whatever the data's first day, and calendar ones ("MS",
+    "W-MON") follow the calendar; ``end`` is exclusive. An int is a row count: consecutive
+    chunks, the last one possibly short, ``end`` the last ts in the chunk.
+    """
+    if isinstance(window, int):
+        if window < 1:
+            raise ValueError("a row-count window needs at least one row")
+        return [
+            Window(i, ts.iloc[lo] if ts is not None else None,
+                   ts.iloc[min(lo + window, n_rows) - 1] if ts is not None else None,
+                   lo, min(lo + window, n_rows))
+            for i, lo in enumerate(range(0, n_rows, window))
+        ]
+    if ts is None:
+        raise ValueError("time windows need a timestamp column")
+    if not n_rows:
+        return []
+    offset = pd.tseries.frequencies.to_offset(window)
+    try:
+        keys = ts.dt.floor(window)
+    except ValueError:
+        first = offset.rollback(ts.iloc[0].normalize())
+        edges = pd.date_range(first, ts.iloc[-1] + offset, freq=offset)
+        keys = pd.Series(edges[np.searchsorted(edges, ts, side="right") - 1], index=ts.index)
+    values = keys.to_numpy()
+    cuts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    los = np.concatenate([[0], cuts])
+    his = np.concatenate([cuts, [n_rows]])
+    return [Window(i, keys.iloc[lo], keys.iloc[lo] + offset, int(lo), int(hi))
+            for i, (lo, hi) in enumerate(zip(los, his, strict=True))]
 
 
 def split_windows(
     frame: pd.DataFrame, window: str | int, ts: str = "ts"
 ) -> Iterator[tuple[int, pd.Timestamp | None, pd.Timestamp | None, pd.DataFrame]]:
-    """Yield ``(index, start, end, rows)`` per non-empty window in time order.
-
-    A string is a pandas frequency: calendar-aligned time windows, ``end`` exclusive. An
-    int is a row count: consecutive chunks, the last one possibly short, ``end`` the last ts.
-    """
-    has_ts = ts in frame.columns
-    if has_ts:
+    """Yield ``(index, start, end, rows)`` per non-empty window in time order (see
+    :func:`window_bounds`)."""
+    if ts in frame.columns:
         frame = frame.sort_values(ts, kind="stable")
-    if isinstance(window, int):
-        if window < 1:
-            raise ValueError("a row-count window needs at least one row")
-        for index, begin in enumerate(range(0, len(frame), window)):
-            rows = frame.iloc[begin : begin + window]
-            start = rows[ts].iloc[0] if has_ts else None
-            end = rows[ts].iloc[-1] if has_ts else None
-            yield index, start, end, rows
-        return
-    if not has_ts:
-        raise ValueError(f"time windows need a {ts!r} column")
-    offset = pd.tseries.frequencies.to_offset(window)
-    try:
-        # Fixed lengths are floored from the epoch so a window means the same rows
-        # whatever the data's first day; calendar ones ("MS", "W-MON") follow the calendar.
-        groups = frame.groupby(frame[ts].dt.floor(window), sort=True)
-    except ValueError:
-        groups = frame.groupby(pd.Grouper(key=ts, freq=offset), sort=True)
-    index = 0
-    for start, rows in groups:
-        if rows.empty:
-            continue
-        yield index, start, start + offset, rows
-        index += 1
+    times = frame[ts] if ts in frame.columns else None
+    for w in window_bounds(times, len(frame), window):
+        yield w.index, w.start, w.end, frame.iloc[w.lo : w.hi]
 
 
 def drift_by_window(
@@ -290,40 +368,37 @@ def drift_by_window(
 ) -> pd.DataFrame:
     """One row per (window, column) with the test chosen, its statistic and verdict."""
     settings = settings or DriftSettings()
-    kinds = {c: column_kind(reference[c], settings.categorical) for c in columns}
-    prepared = {c: clean(reference[c], kinds[c]) for c in columns}
+    prepared = [prepare_reference(reference[c], settings) for c in columns]
+    if ts in current.columns:
+        current = current.sort_values(ts, kind="stable")
+    times = current[ts] if ts in current.columns else None
+    windows = [w for w in window_bounds(times, len(current), settings.window)
+               if w.hi - w.lo >= settings.min_window_rows]
     rows: list[dict[str, object]] = []
-    for index, start, end, chunk in split_windows(current, settings.window, ts):
-        if len(chunk) < settings.min_window_rows:
-            continue
-        for column in columns:
-            result = _prepared_drift(column, prepared[column], chunk[column], kinds[column],
-                                     settings)
+    for ref in prepared:
+        column = current[ref.name]
+        for w in windows:
+            result = ref.test(column.iloc[w.lo : w.hi], settings)
             if result is None:
                 continue
             rows.append({
-                "window": index, "window_start": start, "window_end": end, "feature": column,
-                "method": result.method, "statistic": result.statistic,
+                "window": w.index, "window_start": w.start, "window_end": w.end,
+                "feature": ref.name, "method": result.method, "statistic": result.statistic,
                 "threshold": result.threshold, "drifted": result.drifted,
-                "p_value": result.p_value, "n": len(chunk), "n_reference": len(prepared[column]),
+                "p_value": result.p_value, "n": w.hi - w.lo, "n_reference": len(ref.values),
             })
-    return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=DRIFT_COLUMNS)
+    return frame.sort_values(["window", "feature"], key=_column_order(columns),
+                             ignore_index=True)
 
 
-def _prepared_drift(
-    name: str, ref: pd.Series, current: pd.Series, kind: Kind, settings: DriftSettings
-) -> TestResult | None:
-    cur = clean(current, kind)
-    if ref.empty or cur.empty:
-        return None
-    method = settings.methods.get(name, settings.method)
-    if method == "auto":
-        n_unique = len(set(ref.unique()) | set(cur.unique()))
-        method = choose_method(len(ref), n_unique, kind, settings)
-    if method == "wasserstein" and kind != "num":
-        method = "jensenshannon"
-    threshold = settings.thresholds.get(name, default_threshold(method, settings))
-    return stat_test(method, ref, cur, kind, threshold)
+def _column_order(columns: Sequence[str]) -> Callable[[pd.Series], pd.Series]:
+    rank = {c: i for i, c in enumerate(columns)}
+
+    def key(values: pd.Series) -> pd.Series:
+        return values.map(rank) if values.name == "feature" else values
+
+    return key
 
 
 def dataset_drift(drift: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
