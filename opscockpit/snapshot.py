@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import pandas as pd
-
 from opscockpit.sources.base import SourceHealth
 from opscockpit.store import Store
 from opscockpit.store.telemetry_queries import (
@@ -71,33 +69,23 @@ def build_telemetry(
     store: Store, now: datetime, history: timedelta = timedelta(minutes=5)
 ) -> tuple[TelemetryView, ...]:
     views = []
-    for host in hosts(store):
-        latest_frame = latest_metrics(store, host, at=now)
-        latest = dict(zip(latest_frame["metric"], latest_frame["value"].astype(float), strict=True))
-        at = latest_frame["ts"].max() if not latest_frame.empty else None
-        window = series_window(store, host, list(SPARK_METRICS), now - history, now)
-        series = {
-            str(metric): tuple(float(v) for v in group["value"])
-            for metric, group in window.groupby("metric", sort=False)
-        }
+    for host in hosts(store, now):
+        latest = latest_metrics(store, host, now)
+        series = series_window(store, host, list(SPARK_METRICS), now - history, now)
         views.append(
             TelemetryView(
                 host=host,
-                at=None if at is None or pd.isna(at) else at.to_pydatetime(),
-                latest=latest,
-                history=series,
-                processes=_processes(latest_processes(store, host, at=now)),
+                at=max((ts for _, _, ts in latest), default=None),
+                latest={metric: value for metric, value, _ in latest},
+                history={metric: tuple(values) for metric, values in series.items()},
+                processes=tuple(
+                    Process(int(pid), str(name), str(user or ""), float(cpu or 0.0),
+                            float(mem or 0.0), int(rss or 0))
+                    for pid, name, user, cpu, mem, rss in latest_processes(store, host, now)
+                ),
             )
         )
     return tuple(views)
-
-
-def _processes(frame: pd.DataFrame) -> tuple[Process, ...]:
-    return tuple(
-        Process(int(r.pid), str(r.name), str(r.user or ""), float(r.cpu_pct), float(r.mem_pct),
-                int(r.rss_bytes))
-        for r in frame.itertuples(index=False)
-    )
 
 
 def _natural(name: str) -> tuple[object, ...]:

@@ -29,3 +29,15 @@ def test_import_linter_contract_holds() -> None:
     from importlinter.cli import lint_imports
 
     assert lint_imports() == 0
+
+
+def test_live_cockpit_path_stays_free_of_pandas() -> None:
+    """pandas+pyarrow cost ~90 MB of RSS; the live view must not pay for them."""
+    code = (
+        "import sys; import opscockpit.ui.app, opscockpit.wiring, opscockpit.sources.host, "
+        "opscockpit.cli; "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pandas', 'pyarrow', 'sklearn', 'scipy'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -13,9 +13,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from opscockpit.records import (
     Alert,
@@ -27,6 +25,9 @@ from opscockpit.records import (
     PipelineRun,
     ProcessSample,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class SourceError(Exception):

@@ -7,16 +7,19 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
-from opscockpit.sources.base import Batch
+from opscockpit.store.columns import insert_sql, normalise_frame, records_to_columns
 from opscockpit.store.errors import StoreError, explain_open_error
-from opscockpit.store.frames import normalise_frame, records_to_frame
 from opscockpit.store.schema import BATCH_TABLES, MIGRATIONS, SCHEMA_VERSION, TABLE_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from opscockpit.sources.base import Batch
 
 MEMORY = ":memory:"
 
@@ -29,6 +32,7 @@ class Store:
         self._lock = threading.RLock()
         self.path = path
         self.read_only = read_only
+        self._insert_sql: dict[str, str] = {}
 
     # --- opening -----------------------------------------------------------------
     @classmethod
@@ -114,39 +118,62 @@ class Store:
 
     # --- writing -----------------------------------------------------------------
     def append(self, batch: Batch, origin: str = "live") -> int:
-        """Append every record of a batch, one bulk insert per table."""
+        """Append every record of a batch: one statement per table, all or nothing."""
         written = 0
-        for attr, table in BATCH_TABLES.items():
-            records = getattr(batch, attr)
-            if records:
-                written += self.append_frame(table, records_to_frame(table, records), origin)
-        for table, frame in batch.frames.items():
-            written += self.append_frame(table, frame, origin)
+        self._writable()
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                for attr, table in BATCH_TABLES.items():
+                    records = getattr(batch, attr)
+                    if records:
+                        columns = records_to_columns(table, records)
+                        self._con.execute(self._insert(table), [*columns, origin])
+                        written += len(records)
+                for table, frame in batch.frames.items():
+                    written += self._append_frame_locked(table, frame, origin)
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
         return written
+
+    def _insert(self, table: str) -> str:
+        if table not in self._insert_sql:
+            rows = self._con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ?", [table]
+            ).fetchall()
+            self._insert_sql[table] = insert_sql(table, {str(n): str(t) for n, t in rows})
+        return self._insert_sql[table]
 
     def append_frame(
         self, table: str, frame: pd.DataFrame | pa.Table, origin: str = "live"
     ) -> int:
         """Append a frame whose columns are the table's; one INSERT ... SELECT."""
+        self._writable()
+        with self._lock:
+            return self._append_frame_locked(table, frame, origin)
+
+    def _append_frame_locked(
+        self, table: str, frame: pd.DataFrame | pa.Table, origin: str
+    ) -> int:
         if table not in TABLE_COLUMNS:
             raise ValueError(f"no table {table!r}")
-        if isinstance(frame, pa.Table):
+        if not hasattr(frame, "iloc"):  # an Arrow table
             frame = frame.to_pandas()
         if frame.empty:
             return 0
         frame = normalise_frame(table, frame)
         columns = ", ".join(f'"{c}"' for c in TABLE_COLUMNS[table])
-        self._writable()
-        with self._lock:
-            self._con.register("incoming_rows", frame)
-            try:
-                self._con.execute(
-                    f"INSERT INTO {table} ({columns}, origin) "
-                    f"SELECT {columns}, ? FROM incoming_rows",
-                    [origin],
-                )
-            finally:
-                self._con.unregister("incoming_rows")
+        self._con.register("incoming_rows", frame)
+        try:
+            self._con.execute(
+                f"INSERT INTO {table} ({columns}, origin) SELECT {columns}, ? FROM incoming_rows",
+                [origin],
+            )
+        finally:
+            self._con.unregister("incoming_rows")
         return len(frame)
 
     def apply_retention(self, now: datetime, keep: timedelta) -> int:
@@ -184,9 +211,14 @@ class Store:
 
     # --- reading -----------------------------------------------------------------
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run a read query; callers live in ``store/`` so SQL stays here."""
+        """Run a read query into a DataFrame; callers live in ``store/`` so SQL stays here."""
         with self._lock:
             return self._con.execute(sql, params or []).fetchdf()
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a small read query into tuples: the live path stays free of pandas."""
+        with self._lock:
+            return self._con.execute(sql, params or []).fetchall()
 
     def window(
         self,
