@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from opscockpit.analysis.templates import MinerParams, TemplateMiner
 from opscockpit.analysis.template_tokens import plain
+from opscockpit.analysis.templates import MinerParams, TemplateMiner
 from opscockpit.sources.log_lines import LOGHUB_FORMATS, split_headers
 
 ROOT = Path(__file__).resolve().parents[1]

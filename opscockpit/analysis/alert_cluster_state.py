@@ -193,6 +193,20 @@ def _status(c: Cluster) -> str:
     return "open"
 
 
+def _growing(last: int, prev: int, covered: float, window: float) -> bool:
+    """Arrivals in the last window beat the window before by 20%, rate for rate.
+
+    The earlier window may be only partly covered by the cluster's life; a cluster too
+    young to have a meaningful earlier window counts as growing while it is active.
+    """
+    covered = min(max(covered, 0.0), window)
+    if last < 2:
+        return False
+    if covered < window / 4:
+        return True
+    return last / window > 1.2 * prev / covered
+
+
 def _ts(seconds: float) -> pd.Timestamp:
     return pd.Timestamp(round(seconds * 1e6), unit="us", tz="UTC")
 
@@ -202,7 +216,7 @@ def cluster_frame(state: ClusterState, miner: TemplateMiner, flaps: FlapTracker,
     """The clusters as the report and the UI show them, most important first.
 
     ``arrival_rate_per_min`` counts the alerts of the last ``rate_window_s`` before the
-    newest alert seen; ``growing`` compares that window with the one before it.
+    newest alert seen; ``growing`` compares that window's rate with the one before it.
     """
     now = state.now
     rows = []
@@ -229,7 +243,7 @@ def cluster_frame(state: ClusterState, miner: TemplateMiner, flaps: FlapTracker,
             "severity": c.severity,
             "status": _status(c),
             "arrival_rate_per_min": last / (rate_window_s / 60.0),
-            "growing": bool(last >= 2 and last > prev),
+            "growing": _growing(last, prev, now - rate_window_s - c.first_seen, rate_window_s),
             "_rank": _RANK.get(c.severity, 0),
         })
     frame = pd.DataFrame(rows, columns=[*CLUSTER_COLUMNS, "_rank"])

@@ -47,13 +47,12 @@ def parse_ts(value: Any) -> datetime:
     if isinstance(value, int | float) or (
         isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value)
     ):
-        seconds = float(value)
-        if not math.isfinite(seconds):
+        number = float(value)
+        if not math.isfinite(number):
             raise RecordError(f"bad timestamp {value!r}")
-        if abs(seconds) > 1e11:
-            seconds /= 1000.0
+        micros = round(number * (1_000 if abs(number) > 1e11 else 1_000_000))
         try:
-            return pd.Timestamp(seconds, unit="s", tz="UTC").to_pydatetime()
+            return pd.Timestamp(micros, unit="us", tz="UTC").to_pydatetime()
         except (ValueError, OverflowError) as exc:
             raise RecordError(f"bad timestamp {value!r}") from exc
     if not isinstance(value, str) or not value.strip():
