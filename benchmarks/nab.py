@@ -62,7 +62,7 @@ def load_corpus(
 def detect(frame: pd.DataFrame, sensitivity: float = DEFAULT_SENSITIVITY) -> np.ndarray:
     """Rows on which the detector opens an episode."""
     detector = SeriesDetector(sensitivity)
-    seconds = frame["timestamp"].astype("int64").to_numpy() / 1e9
+    seconds = frame["timestamp"].to_numpy().astype("datetime64[ns]").astype("int64") / 1e9
     values = frame["value"].to_numpy(dtype=float)
     opened = np.zeros(len(frame), dtype=bool)
     for i in range(len(values)):

@@ -6,8 +6,9 @@ Every point updates a handful of statistics, each watching for one way a series 
 - ``jump``: the value minus a fast moving average (abrupt steps, even on a trend);
 - ``level``: the mean of the last few points (small but sustained shifts noise would hide);
 - ``spread``: the mean absolute step of the last points (bursts of noise, or a flat line);
-- ``daily``/``weekly``: the recent level minus the level at the same phase a day / a week
-  ago (a night that looks like a day, a holiday that looks like a weekend).
+- ``daily``/``weekly``: the recent level's deviation from a one-period moving average, minus
+  the same deviation a day / a week ago (a night that looks like a day, a holiday that
+  looks like a weekend).
 
 Each statistic is judged against its own last ``window`` values (:mod:`.tail`), so no
 statistic needs a distribution assumption or a scale, and each adapts: a new level becomes
@@ -35,7 +36,8 @@ DEFAULT_SENSITIVITY = 0.65
 SCORE_DECADES = 10.0
 DAY = 86_400.0
 WEEK = 7 * DAY
-STATISTICS = ("value", "jump", "level", "spread", "daily", "weekly")
+STATISTICS = ("value", "jump", "level", "spread")
+PERIODS = {"daily": DAY, "weekly": WEEK}
 # How many inter-arrival gaps fix the sampling step (used only to size the phase bins).
 STEP_SAMPLES = 16
 STATE_VERSION = 1
@@ -59,10 +61,12 @@ class SeriesDetector:
         *,
         window: int = 2000,
         tail: int = 16,
+        lag: int = 24,
         level_span: int = 12,
         spread_span: int = 24,
         jump_alpha: float = 0.2,
-        cooldown: int = 30,
+        cooldown: int = 60,
+        seasons: tuple[str, ...] = ("weekly",),
     ) -> None:
         if not 0.0 < sensitivity < 1.0:
             raise ValueError(f"sensitivity must be in (0, 1), got {sensitivity}")
@@ -71,6 +75,7 @@ class SeriesDetector:
         self.level_span = level_span
         self.spread_span = spread_span
         self.jump_alpha = jump_alpha
+        self.seasons = tuple(seasons)
         self.tracker = EpisodeTracker(1.0 - sensitivity, cooldown=cooldown)
         self.opened = False
         # Which statistic made the last point surprising, e.g. "level high": the "why" of an
@@ -84,7 +89,10 @@ class SeriesDetector:
         self._steps: deque[float] = deque(maxlen=spread_span)
         self._gaps: list[float] = []
         self._phases: dict[str, PhaseMemory] = {}
-        self._tails = {name: RollingTail(window, tail) for name in STATISTICS}
+        self._deviations: dict[str, float] = {}
+        self._tails = {
+            name: RollingTail(window, tail, lag=lag) for name in (*STATISTICS, *self.seasons)
+        }
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -106,8 +114,12 @@ class SeriesDetector:
             if p < p_min:
                 p_min, self.reason = p, f"{name} {'high' if upper < lower else 'low'}"
             tail.push(stat)
-        p = min(1.0, p_min * len(STATISTICS))
+        p = min(1.0, p_min * len(self._tails))
         score = min(1.0, -math.log10(p) / SCORE_DECADES) if p < 1.0 else 0.0
+        anomalous = score >= self.tracker.release
+        for name, deviation in self._deviations.items():
+            self._phases[name].remember(seconds, deviation, anomalous)
+        self._deviations.clear()
         self.count += 1
         self.opened = self.tracker.observe(ts, score)
         return score
@@ -120,7 +132,8 @@ class SeriesDetector:
         self._gaps.append(seconds - last)
         if len(self._gaps) >= STEP_SAMPLES:
             step = median(self._gaps)
-            for name, period in (("daily", DAY), ("weekly", WEEK)):
+            for name in self.seasons:
+                period = PERIODS[name]
                 # A phase bin must hold at least one point and a period several bins.
                 if step * 4 <= period:
                     self._phases[name] = PhaseMemory(period, step)
@@ -140,10 +153,10 @@ class SeriesDetector:
             level = sum(self._recent) / self.level_span
             stats["level"] = level
             for name, memory in self._phases.items():
-                before = memory.recall(seconds)
-                if before is not None:
-                    stats[name] = level - before
-                memory.store(seconds, level)
+                residual, deviation = memory.residual(seconds, level)
+                self._deviations[name] = deviation
+                if residual is not None:
+                    stats[name] = residual
         if len(self._steps) == self.spread_span:
             stats["spread"] = sum(self._steps) / self.spread_span
         return stats
@@ -168,6 +181,7 @@ class SeriesDetector:
             "level_span": self.level_span,
             "spread_span": self.spread_span,
             "jump_alpha": self.jump_alpha,
+            "seasons": list(self.seasons),
             "count": self.count,
             "fast": self._fast,
             "last": self._last,
@@ -190,6 +204,7 @@ class SeriesDetector:
             level_span=int(state["level_span"]),
             spread_span=int(state["spread_span"]),
             jump_alpha=float(state["jump_alpha"]),
+            seasons=tuple(state["seasons"]),
         )
         out.count = int(state["count"])
         out._fast = None if state["fast"] is None else float(state["fast"])

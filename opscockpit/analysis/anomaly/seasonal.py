@@ -1,8 +1,10 @@
-"""Same-phase memory: what a statistic was one period (a day, a week) ago.
+"""Same-phase memory: how far a statistic stood from its baseline one period (a day, a week) ago.
 
 Phases are bins of the wall-clock period keyed by the data's own timestamps, so gaps and
 irregular sampling do not shift the phase, and memory is one slot per bin whatever the
-length of the history.
+length of the history. What is remembered is the deviation from a slow moving baseline (a
+moving average spanning one period), not the raw value: otherwise a level shift would come
+back as a false "seasonal" anomaly exactly one period later.
 """
 
 from __future__ import annotations
@@ -21,8 +23,28 @@ class PhaseMemory:
         self.period = period
         self.bins = max(1, min(MAX_BINS, round(period / max(step, 1e-9))))
         self.width = period / self.bins
+        self.alpha = min(1.0, 2.0 / (period / max(step, 1e-9) + 1.0))
+        self.baseline: float | None = None
         self._values: list[float | None] = [None] * self.bins
         self._stamps: list[float | None] = [None] * self.bins
+
+    def residual(self, ts: float, value: float) -> tuple[float | None, float]:
+        """(deviation now minus deviation one period ago or None, deviation now).
+
+        The caller hands the deviation back to :meth:`remember` once it knows whether the
+        point was anomalous: an anomaly must not become next period's reference.
+        """
+        if self.baseline is None:
+            self.baseline = value
+        else:
+            self.baseline += self.alpha * (value - self.baseline)
+        deviation = value - self.baseline
+        before = self.recall(ts)
+        return (None if before is None else deviation - before), deviation
+
+    def remember(self, ts: float, deviation: float, anomalous: bool) -> None:
+        before = self.recall(ts)
+        self.store(ts, before if anomalous and before is not None else deviation)
 
     def _index(self, ts: float) -> int:
         return int((ts % self.period) // self.width) % self.bins
@@ -49,6 +71,8 @@ class PhaseMemory:
         return {
             "period": self.period,
             "bins": self.bins,
+            "alpha": self.alpha,
+            "baseline": self.baseline,
             "values": list(self._values),
             "stamps": list(self._stamps),
         }
@@ -59,6 +83,8 @@ class PhaseMemory:
         out.period = float(state["period"])
         out.bins = int(state["bins"])
         out.width = out.period / out.bins
+        out.alpha = float(state["alpha"])
+        out.baseline = None if state["baseline"] is None else float(state["baseline"])
         out._values = [None if v is None else float(v) for v in state["values"]]
         out._stamps = [None if v is None else float(v) for v in state["stamps"]]
         return out

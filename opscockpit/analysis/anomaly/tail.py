@@ -46,10 +46,14 @@ def _exp_tail(distance: float, scale: float, k: int, n: int) -> float:
 class RollingTail:
     """Two-sided tail probabilities of a value against a sliding window of past values."""
 
-    def __init__(self, size: int, tail: int = 16, repeats: int = 3) -> None:
+    def __init__(self, size: int, tail: int = 16, repeats: int = 3, lag: int = 0) -> None:
         self.size = size
         self.tail = tail
         self.repeats = repeats
+        self.lag = lag
+        # The last ``lag`` values wait here before they join the reference window, so a slow
+        # drift is judged against what came before it rather than against its own start.
+        self._pending: deque[float] = deque()
         self._ring: deque[float] = deque()
         self._sorted: list[float] = []
 
@@ -80,6 +84,10 @@ class RollingTail:
         return upper, lower
 
     def push(self, x: float) -> None:
+        self._pending.append(x)
+        if len(self._pending) <= self.lag:
+            return
+        x = self._pending.popleft()
         self._ring.append(x)
         insort(self._sorted, x)
         if len(self._ring) > self.size:
@@ -91,12 +99,17 @@ class RollingTail:
             "size": self.size,
             "tail": self.tail,
             "repeats": self.repeats,
+            "lag": self.lag,
+            "pending": list(self._pending),
             "values": list(self._ring),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RollingTail:
-        out = cls(int(state["size"]), int(state["tail"]), int(state["repeats"]))
+        out = cls(
+            int(state["size"]), int(state["tail"]), int(state["repeats"]), int(state["lag"])
+        )
+        out._pending.extend(float(v) for v in state["pending"])
         out._ring.extend(float(v) for v in state["values"])
         out._sorted = sorted(out._ring)
         return out
