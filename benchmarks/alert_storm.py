@@ -32,6 +32,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,9 @@ _VERBS = ["timed out", "refused connection", "returned 503", "is degraded", "fai
 _NOUNS = ["request", "worker", "shard", "consumer", "job", "pod", "query", "session", "batch"]
 
 
-def _shape(rng: random.Random, service: str, upstream: str | None) -> tuple[str, callable]:
+def _shape(
+    rng: random.Random, service: str, upstream: str | None
+) -> tuple[str, Callable[[random.Random, str], str]]:
     verb, noun = rng.choice(_VERBS), rng.choice(_NOUNS)
     title = f"{service.title().replace('-', '')}{noun.title()}{rng.randint(1, 99)}"
     if upstream:
