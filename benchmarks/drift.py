@@ -17,6 +17,8 @@ Data: NannyML (Apache 2.0), see ../shared/datasets/drift/README.md.
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +41,29 @@ from opscockpit.sources.prediction_files import (
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "drift"
+EVIDENTLY_PYTHON = Path(__file__).resolve().parent / ".env-evidently" / "bin" / "python"
+# Runs inside the separate Evidently venv: reads the cases, prints Evidently's verdicts.
+_EVIDENTLY_SCRIPT = """
+import json, sys
+import pandas as pd
+from evidently import ColumnMapping
+from evidently.metrics import DataDriftTable
+from evidently.report import Report
+out = {}
+for case in json.load(open(sys.argv[1])):
+    ref = pd.read_csv(case["reference"])
+    mapping = ColumnMapping(numerical_features=case["num"], categorical_features=case["cat"],
+                            target=None, prediction=None)
+    verdicts = []
+    for path in case["chunks"]:
+        report = Report(metrics=[DataDriftTable()])
+        report.run(reference_data=ref, current_data=pd.read_csv(path), column_mapping=mapping)
+        cols = report.as_dict()["metrics"][0]["result"]["drift_by_columns"]
+        verdicts.append({c: [bool(v["drift_detected"]), v["stattest_name"],
+                             float(v["drift_score"])] for c, v in cols.items()})
+    out[case["name"]] = verdicts
+print(json.dumps(out))
+"""
 CAR_FEATURES = ("car_value", "salary_range", "debt_to_income_ratio", "loan_length",
                 "repaid_loan_on_prev_car", "size_of_downpayment", "driver_tenure")
 SHIFTED = ("car_value", "repaid_loan_on_prev_car")
@@ -212,12 +237,102 @@ def throughput(root: Path, rows: int) -> dict[str, float]:
     return {"rows_per_s": n / ours, "vs_raw": ours / raw, "vs_read": ours / read}
 
 
+def _evidently_cases(root: Path, limit: int | None) -> list[tuple[str, pd.DataFrame,
+                                                                  list[pd.DataFrame]]]:
+    car = root / "nannyml_synthetic_car_loan"
+    car_ref = pd.read_csv(car / "synthetic_car_loan_reference.csv.gz")[list(CAR_FEATURES)]
+    car_cur = pd.read_csv(car / "synthetic_car_loan_analysis.csv.gz")[list(CAR_FEATURES)]
+    cal = root / "nannyml_california_housing"
+    cal_ref = pd.read_csv(cal / "california_housing_reference.csv")
+    cal_cur = pd.read_csv(cal / "california_housing_analysis.csv")
+    cal_features = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
+                    "Latitude", "Longitude"]
+    months = pd.to_datetime(cal_cur["timestamp"]).dt.to_period("M")
+    monthly = [rows[cal_features] for _, rows in cal_cur.groupby(months)]
+    n = limit or len(car_cur)
+    cases = [
+        ("car loan, 5,000-row chunks", car_ref,
+         [car_cur.iloc[i:i + 5000] for i in range(0, min(n, len(car_cur)), 5000)]),
+        # a reference of at most 1000 rows switches to KS, chi-square and Z tests
+        ("car loan, 1,000-row reference", car_ref.iloc[:1000],
+         [car_cur.iloc[i:i + 500] for i in range(20_000, 20_000 + min(n, 10_000), 500)]),
+        ("California, monthly", cal_ref[cal_features], monthly[: (3 if limit else None)]),
+        ("California, 800-row reference", cal_ref[cal_features].iloc[:800],
+         monthly[: (3 if limit else None)]),
+    ]
+    return cases
+
+
+def evidently_agreement(root: Path, limit: int | None, python: Path) -> float | None:
+    """Share of (chunk, column) drift verdicts on which Evidently and we agree."""
+    if not python.exists():
+        print(f"\n(d) Evidently comparison skipped: no {python}")
+        return None
+    cases = _evidently_cases(root, limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = []
+        for number, (name, ref, chunks) in enumerate(cases):
+            ref_path = Path(tmp) / f"ref{number}.csv"
+            ref.to_csv(ref_path, index=False)
+            paths = []
+            for i, chunk in enumerate(chunks):
+                paths.append(str(Path(tmp) / f"cur{number}_{i}.csv"))
+                chunk.to_csv(paths[-1], index=False)
+            manifest.append({"name": name, "reference": str(ref_path), "chunks": paths,
+                             "num": [c for c in ref if column_kind(ref[c]) == "num"],
+                             "cat": [c for c in ref if column_kind(ref[c]) == "cat"]})
+        (Path(tmp) / "cases.json").write_text(json.dumps(manifest))
+        started = time.perf_counter()
+        done = subprocess.run([str(python), "-c", _EVIDENTLY_SCRIPT, str(Path(tmp) / "cases.json")],
+                              capture_output=True, text=True, check=False, timeout=1800)
+        seconds = time.perf_counter() - started
+    if done.returncode:
+        print(f"\n(d) Evidently comparison failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    rows, agree_all, total_all = [], 0, 0
+    ours_seconds = 0.0
+    for name, ref, chunks in cases:
+        agree = total = same_method = 0
+        worst = 0.0
+        for chunk, verdicts in zip(chunks, theirs[name], strict=True):
+            started = time.perf_counter()
+            mine = drift_by_window(chunk, ref, list(ref.columns),
+                                   DriftSettings(window=len(chunk))).set_index("feature")
+            ours_seconds += time.perf_counter() - started
+            for column, (drifted, method, score) in verdicts.items():
+                row = mine.loc[column]
+                total += 1
+                agree += bool(row["drifted"]) == drifted
+                same_method += _EVIDENTLY_NAMES.get(row["method"], "") == method
+                mine_score = row["p_value"] if row["method"] in ("ks", "chisquare", "z") \
+                    else row["statistic"]
+                worst = max(worst, abs(float(mine_score) - score))
+        rows.append({"case": name, "verdicts": total, "agree": agree / total,
+                     "same test": same_method / total, "max score diff": worst})
+        agree_all += agree
+        total_all += total
+    print(f"\n(d) Evidently 0.4 vs ours, same chunks (Evidently {seconds:.1f} s incl. start-up, "
+          f"ours {ours_seconds:.1f} s)")
+    print(_table(rows))
+    return agree_all / total_all
+
+
+_EVIDENTLY_NAMES = {
+    "ks": "K-S p_value", "chisquare": "chi-square p_value", "z": "Z-test p_value",
+    "wasserstein": "Wasserstein distance (normed)", "jensenshannon": "Jensen-Shannon distance",
+    "psi": "PSI",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None,
                         help="analysis rows per dataset (tiny runs for CI)")
     parser.add_argument("--throughput-rows", type=int, default=1_000_000)
+    parser.add_argument("--evidently", type=Path, default=EVIDENTLY_PYTHON,
+                        help="python of a venv with evidently 0.4 (skipped when missing)")
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -227,9 +342,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = car_loan(args.data, args.limit)
     california(args.data, args.limit)
     speed = throughput(args.data, throughput_rows)
+    agreement = evidently_agreement(args.data, args.limit, args.evidently)
     print(f"\nsummary: car-loan onset {'matches' if result['onset_ok'] else 'MISSES'} the "
           f"documented row, {result['false_alarms']} false alarms before it; "
-          f"{speed['rows_per_s']:,.0f} rows/s, {speed['vs_raw']:.2f}x the bare scipy tests")
+          f"{speed['rows_per_s']:,.0f} rows/s, {speed['vs_raw']:.2f}x the bare scipy tests"
+          + (f"; {agreement:.1%} agreement with Evidently" if agreement is not None else ""))
     return 0
 
 

@@ -7,8 +7,8 @@ same answers here (the column count that decides is the union of reference and c
   3-5 values or categorical -> chi-square, at most 2 values -> Z-test for two proportions;
   drift when the p-value is below 0.05 (KS: at or below).
 * larger reference: numeric with more than 5 values -> Wasserstein distance divided by the
-  reference standard deviation, otherwise Jensen-Shannon distance (base 2); drift when the
-  distance reaches 0.1.
+  reference standard deviation, otherwise Jensen-Shannon distance (natural log, as
+  Evidently's call to scipy without a base); drift when the distance reaches 0.1.
 * PSI on request; a window drifts as a dataset when at least half of its columns drift.
 
 ``statistic`` is the test's own statistic (KS D, chi-square, z, or the distance). For the
@@ -178,9 +178,11 @@ def _fill_zeros(shares: np.ndarray) -> np.ndarray:
     return shares
 
 
-def jensenshannon_distance(reference: pd.Series, current: pd.Series, kind: Kind) -> float:
+def jensenshannon_distance(
+    reference: pd.Series, current: pd.Series, kind: Kind, base: float | None = None
+) -> float:
     ref, cur = binned_shares(reference, current, kind, fill_zeros=False)
-    return float(distance.jensenshannon(ref, cur, base=2))
+    return float(distance.jensenshannon(ref, cur, base=base))
 
 
 def psi(reference: pd.Series, current: pd.Series, kind: Kind) -> float:
