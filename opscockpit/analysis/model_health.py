@@ -253,8 +253,10 @@ def _columns(current: pd.DataFrame, reference: pd.DataFrame, settings: HealthSet
 def _task(current: pd.DataFrame, reference: pd.DataFrame, settings: HealthSettings) -> Task:
     if settings.performance.task != "auto":
         return settings.performance.task
-    both = pd.concat([reference, current], ignore_index=True)
-    if "label" not in both or both["label"].isna().all():
+    wanted = ["label", "prediction"]
+    both = pd.concat([f[[c for c in wanted if c in f]] for f in (reference, current)],
+                     ignore_index=True)
+    if "label" not in both or "prediction" not in both or both["label"].isna().all():
         return "classification"
     return detect_task(both["label"], both["prediction"])
 

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from opscockpit.records import ModelObservation
+from opscockpit.sources.alert_formats import LineError  # one error type for every file reader
 
 FIXED = ("ts", "model", "version", "record_id", "prediction", "score", "label")
 OBSERVATION_COLUMNS = tuple(f.name for f in dataclasses.fields(ModelObservation))
@@ -62,15 +63,6 @@ class ColumnMap:
     exclude: tuple[str, ...] = ()
     default_model: str | None = None  # when no model column: this, else the file's stem
     default_version: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    """A row that could not be read: 1-based line (CSV, NDJSON) or row number."""
-
-    path: str
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
