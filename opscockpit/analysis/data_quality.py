@@ -127,7 +127,7 @@ def quality_issues(quality: pd.DataFrame, settings: QualitySettings | None = Non
                                 f"{row.reference_missing_share:.0%})"))
         if row.new_categories:
             found.append(_issue(row, "new_categories", float(row.new_categories),
-                                f"{row.new_categories} new categories: "
+                                f"new categories ({row.new_categories}): "
                                 f"{row.new_category_examples}"))
         if row.out_of_range_share > settings.out_of_range_share:
             found.append(_issue(row, "out_of_range", row.out_of_range_share,

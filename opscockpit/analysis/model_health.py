@@ -316,9 +316,9 @@ def _latest_per_feature(drift: pd.DataFrame, onsets: pd.DataFrame) -> list[dict[
     merged = merged.sort_values(["drifted", "active", "rank_onset", "statistic"],
                                 ascending=[False, False, True, False], kind="stable")
     return [{
-        "feature": r.feature, "method": r.method, "statistic": float(r.statistic),
+        "feature": r.feature, "method": r.method, "statistic": _finite(r.statistic),
         "threshold": float(r.threshold), "drifted": bool(r.drifted),
-        "onset": _iso(r.onset), "p_value": None if pd.isna(r.p_value) else float(r.p_value),
+        "onset": _iso(r.onset), "p_value": _finite(r.p_value),
         "window_start": _iso(r.window_start),
     } for r in merged.itertuples(index=False)]
 
@@ -337,6 +337,13 @@ def _issue_summary(issues: pd.DataFrame) -> list[dict[str, Any]]:
             "last_seen": _iso(group["window_start"].max()),
         })
     return sorted(out, key=lambda d: (d["last_seen"] or "", d["value"]), reverse=True)
+
+
+def _finite(value: object) -> float | None:
+    """JSON has no infinity (chi-square's verdict on an unseen category): null instead."""
+    if value is None or pd.isna(value) or not np.isfinite(float(value)):  # type: ignore[arg-type]
+        return None
+    return float(value)  # type: ignore[arg-type]
 
 
 def _iso(value: object) -> str | None:

@@ -78,7 +78,19 @@ def test_statuses_and_report_shape() -> None:
     assert {"feature", "method", "statistic", "threshold", "drifted", "onset"} <= set(first)
     assert first["feature"] == "x" and first["onset"] == "2024-01-07T00:00:00Z"
     assert set(report[0]["performance"][0]) >= {"window_start", "metric", "value"}
-    json.dumps(report)  # plain JSON all the way down
+    json.dumps(report, allow_nan=False)  # plain JSON all the way down
+
+
+def test_unseen_category_gives_valid_json() -> None:
+    ts = pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC")
+    frame = pd.DataFrame({"ts": ts, "model": "a", "version": "1", "record_id": list("abcdef"),
+                          "prediction": 1.0, "score": np.nan, "label": None,
+                          "colour": ["red", "blue", "red", "green", "green", "blue"]})
+    report = model_report(frame, None, HealthSettings(window=3, reference_rows=3))
+    drift = report[0]["drift"][0]
+    # chi-square's statistic is infinite when a category was never expected
+    assert drift["method"] == "chisquare" and drift["drifted"] and drift["statistic"] is None
+    json.dumps(report, allow_nan=False)
 
 
 def test_reference_choices() -> None:
