@@ -30,7 +30,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from opscockpit.analysis.pipelines import latest_runs
+from opscockpit.analysis.pipelines import latest_runs, ns
 
 DORA_KEYS = (
     "deployment_frequency_per_day", "lead_time_p50_s", "change_failure_rate",
@@ -143,7 +143,8 @@ def _failed_changes(
     f_rows = np.flatnonzero(~ok & prev_ok.notna().to_numpy())
     if len(f_rows):
         target = prev_ok.to_numpy()[f_rows].astype(int)
-        gap = d["ts"].to_numpy()[f_rows] - d["ts"].to_numpy()[target]
+        stamps = ns(d["ts"])
+        gap = stamps[f_rows] - stamps[target]
         failed[target[gap <= window.to_timedelta64()]] = True
 
     # A rollback fails the success it replaces.
