@@ -150,8 +150,10 @@ class CiHttp:
         jitter: Callable[[], float] | None = None,
         now: Now | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        cache_size: int = 1024,
     ) -> None:
         self.label = label
+        self.cache_size = cache_size
         self.auth = auth
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
@@ -201,6 +203,7 @@ class CiHttp:
             headers["If-None-Match"] = cached.etag
         response = await self._send(request_url, headers, what)
         if response.status_code == HTTPStatus.NOT_MODIFIED and cached is not None:
+            self._remember(request_url, cached)
             return Page(cached.value, cached.next_url, True, response.headers)
         self._raise_for_status(response, what)
         try:
@@ -219,8 +222,15 @@ class CiHttp:
         following = next_page(response) if next_page else next_link(response.headers.get("link"))
         etag = response.headers.get("etag")
         if etag:
-            self._cache[request_url] = _Cached(etag, value, following)
+            self._remember(request_url, _Cached(etag, value, following))
         return Page(value, following, False, response.headers)
+
+    def _remember(self, url: str, entry: _Cached) -> None:
+        # Job pages are one URL per run: without a bound the cache would grow forever.
+        self._cache.pop(url, None)
+        self._cache[url] = entry
+        while len(self._cache) > self.cache_size:
+            del self._cache[next(iter(self._cache))]
 
     async def _send(self, url: str, headers: dict[str, str], what: str) -> httpx.Response:
         assert self._client is not None

@@ -234,6 +234,8 @@ class JenkinsSource(Source):
         Option("jobs", list, [], help='full job names ("team/service"); empty: discover all'),
         Option("depth", int, 3, help="folder levels discovered below the root"),
         Option("max_builds", int, 25, help="recent builds read per job and poll"),
+        Option("stages", bool, False,
+               help="read Pipeline stages as jobs (needs the Pipeline Stage View plugin)"),
         Option("deploys", list, [], help="deploy rules (see deploy_rules.py)"),
         Option("timeout_s", float, 10.0, help="per request"),
         Option("retries", int, 3, help="tries per request on 5xx and timeouts"),
@@ -342,7 +344,26 @@ class JenkinsSource(Source):
             if self._seen.changed(key, state):
                 runs.append(run)
                 envs[run.run_id] = build_environments(build)
+        stages: list[PipelineJob] = []
+        if self.settings["stages"] and runs:
+            stages = await self._stages(url, repo, branch, {r.run_id for r in runs})
         batch.runs.extend(runs)
+        batch.jobs.extend(stages)
         batch.changes.extend(
-            deploy_changes(runs, [], self.rules, run_environments=envs, source=self.name)
+            deploy_changes(runs, stages, self.rules, run_environments=envs, source=self.name)
         )
+
+    async def _stages(
+        self, url: str, repo: str, branch: str, run_ids: set[str]
+    ) -> list[PipelineJob]:
+        """Stages of the changed builds, from ``wfapi/runs`` (the last runs of the job)."""
+        parts = urlparse(self.base_url)
+        origin = f"{parts.scheme}://{parts.netloc}"  # the links carry Jenkins' own path prefix
+        page = await self.http.get(
+            f"{url.rstrip('/')}/wfapi/runs", lambda b: parse_wfapi_runs(b, repo, origin)[1],
+            what=f"stages of {repo}",
+        )
+        jobs: list[PipelineJob] = page.value
+        if branch:
+            jobs = [replace(j, run_id=f"{branch}/{j.run_id}") for j in jobs]
+        return [j for j in jobs if j.run_id in run_ids]

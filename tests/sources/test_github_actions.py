@@ -291,3 +291,17 @@ def test_options_are_validated() -> None:
         GitHubActionsSource("gh", {"repos": ["just-a-name"]})
     with pytest.raises(ValueError, match="no key 'env'"):
         GitHubActionsSource("gh", {"repos": [REPO], "deploys": [{"env": "prod"}]})
+
+
+@respx.mock
+async def test_etag_cache_is_bounded() -> None:
+    body = load("list_jobs_for_run.json")
+    route = respx.get(url__regex=JOBS_PATTERN).respond(200, json=body, headers={"ETag": '"j"'})
+    src = source()
+    src.http.cache_size = 2
+    async with src.http:
+        for run_id in (1, 2, 3):
+            url = f"{API}/repos/{REPO}/actions/runs/{run_id}/attempts/1/jobs"
+            await src.http.get(url, parse_jobs)
+        await src.http.get(f"{API}/repos/{REPO}/actions/runs/1/attempts/1/jobs", parse_jobs)
+    assert "If-None-Match" not in route.calls[3].request.headers  # run 1 was forgotten

@@ -165,3 +165,24 @@ async def test_errors_are_source_errors(monkeypatch: pytest.MonkeyPatch) -> None
     respx.get(f"{BASE}/job/fish/api/json").respond(200, text="<html>Jenkins login</html>")
     with pytest.raises(SourceError, match="not JSON"):
         await source(jobs=["fish"]).poll(None)
+
+
+@respx.mock
+async def test_stages_become_jobs_of_the_changed_builds() -> None:
+    job_url = f"{BASE}/job/Test%20Workflow/"
+    body = {**load("job_api_json.json"),
+            "builds": [build_numbered(n, job_url) for n in (16, 15)]}
+    respx.get(f"{job_url}api/json").respond(200, json=body)
+    respx.get(f"{job_url}wfapi/runs").respond(200, json=load("wfapi_runs.json"))
+    src = source(jobs=["Test Workflow"], stages=True,
+                 deploys=[{"job": "^Deploy$", "service": "fish"}])
+    batch = await src.poll(None)
+    assert {r.repo for r in batch.runs} == {"Test Workflow"}
+    assert [(j.run_id, j.name, j.conclusion) for j in batch.jobs if j.run_id == "15"] == [
+        ("15", "Build", "success"), ("15", "Test", "success"), ("15", "Deploy", "success"),
+    ]
+    assert batch.jobs[0].url == f"{BASE}/jenkins/job/Test%20Workflow/16/"
+    # Build 16's Deploy stage waits for input: only build 15 deployed.
+    assert [(c.id, c.ts) for c in batch.changes] == [
+        ("jenkins:Test Workflow:15:1", datetime(2014, 10, 16, 11, 45, 37, 70000, tzinfo=UTC)),
+    ]
