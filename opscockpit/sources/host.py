@@ -6,6 +6,7 @@ import os
 import socket
 import time
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import psutil
@@ -20,6 +21,16 @@ _SKIP_FSTYPES = frozenset(
     {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2",
      "autofs", "devpts", "mqueue", "tracefs", "debugfs", "securityfs", "fusectl", "nsfs"}
 )
+
+
+@lru_cache(maxsize=512)
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
 
 
 class HostSource(Source):
@@ -119,16 +130,19 @@ class HostSource(Source):
 
     def _processes(self, ts: datetime) -> list[ProcessSample]:
         rows: list[ProcessSample] = []
-        attrs = ["pid", "name", "username", "cpu_percent", "memory_percent", "memory_info"]
-        for proc in psutil.process_iter(attrs):
+        total = psutil.virtual_memory().total or 1
+        # uids + a cached name lookup: psutil's username does a passwd lookup per process.
+        for proc in psutil.process_iter(["pid", "name", "uids", "cpu_percent", "memory_info"]):
             info = proc.info
             mem_info = info.get("memory_info")
+            rss = int(mem_info.rss) if mem_info is not None else 0
+            uids = info.get("uids")
             rows.append(
                 ProcessSample(
                     ts=ts, host=self.host, pid=int(info["pid"]), name=info.get("name") or "?",
-                    user=info.get("username") or "", cpu_pct=float(info.get("cpu_percent") or 0.0),
-                    mem_pct=float(info.get("memory_percent") or 0.0),
-                    rss_bytes=int(mem_info.rss) if mem_info is not None else 0,
+                    user=_user_name(uids.real) if uids is not None else "",
+                    cpu_pct=float(info.get("cpu_percent") or 0.0),
+                    mem_pct=100.0 * rss / total, rss_bytes=rss,
                 )
             )
         n = self.settings["top_processes"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from opscockpit.config import Thresholds
-from opscockpit.snapshot import TelemetryView
+from opscockpit.snapshot import Process, TelemetryView
 from opscockpit.ui.glyphs import Glyphs
 from opscockpit.ui.panes.base import Pane
 from opscockpit.ui.panes.telemetry_text import telemetry_text
@@ -26,44 +27,58 @@ class TelemetryPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for the first sample…", id="telemetry-figures")
-        table: DataTable[str] = DataTable(id="processes", cursor_type="none", zebra_stripes=True)
-        table.can_focus = False
-        yield table
+        yield Static("", id="processes")
 
     def show(self, view: TelemetryView | None) -> None:
+        if view == self.view and view is not None:
+            return  # nothing new: skip the repaint
         self.view = view
-        self._refresh_figures()
-        self._refresh_processes()
+        self._refresh_all()
 
     def sort(self, key: str) -> None:
         self.sort_by = key
         self._refresh_processes()
 
     def on_resize(self, event: Resize) -> None:
-        self._refresh_figures()
-        self._refresh_processes()
+        self._refresh_all()
 
-    def _refresh_figures(self) -> None:
+    def sorted_processes(self) -> list[Process]:
+        if self.view is None:
+            return []
+        attr = SORT_KEYS[self.sort_by]
+        return sorted(self.view.processes, key=lambda p: (-getattr(p, attr), p.pid))
+
+    def _refresh_all(self) -> None:
         figures = self.query_one("#telemetry-figures", Static)
         if self.view is None:
             figures.update("Waiting for the first sample…")
-            return
-        self.border_subtitle = self.view.host
-        width = self.content_size.width or 60
-        figures.update(telemetry_text(self.view, width, self.limits, self.glyphs))
+        else:
+            self.border_subtitle = self.view.host
+            width = self.content_size.width or 60
+            figures.update(telemetry_text(self.view, width, self.limits, self.glyphs))
+        self._refresh_processes()
 
     def _refresh_processes(self) -> None:
-        table = self.query_one("#processes", DataTable)
-        wide = (self.content_size.width or 60) >= 70
-        columns = ["PID", "USER", "CPU%", "MEM%", "RSS", "NAME"] if wide else [
-            "PID", "CPU%", "MEM%", "RSS", "NAME"]
-        table.clear(columns=True)
-        marker = {"cpu": "CPU%", "mem": "MEM%"}[self.sort_by]
-        table.add_columns(*[c + ("▼" if c == marker else "") for c in columns])
-        if self.view is None:
-            return
-        attr = SORT_KEYS[self.sort_by]
-        for p in sorted(self.view.processes, key=lambda p: getattr(p, attr), reverse=True):
-            row = [str(p.pid), p.user[:10], f"{p.cpu_pct:5.1f}", f"{p.mem_pct:5.1f}",
-                   human_bytes(p.rss_bytes), p.name]
-            table.add_row(*(row if wide else row[:1] + row[2:]))
+        self.query_one("#processes", Static).update(
+            process_table(self.sorted_processes(), self.content_size.width or 60, self.sort_by)
+        )
+
+
+def process_table(processes: list[Process], width: int, sort_by: str) -> Text:
+    """A fixed-width process table; the name takes what width is left."""
+    wide = width >= 70
+    marker = {"cpu": "CPU%", "mem": "MEM%"}[sort_by]
+    heads = [("PID", 7), ("USER", 10), ("CPU%", 6), ("MEM%", 6), ("RSS", 7)]
+    if not wide:
+        heads = [h for h in heads if h[0] != "USER"]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    header = "".join(
+        f"{(name + ('▼' if name == marker else '')):<{w}}" for name, w in heads) + "NAME"
+    text.append(header, style="bold reverse")
+    for p in processes:
+        cells = [f"{p.pid:<7}", f"{p.user[:9]:<10}", f"{p.cpu_pct:<6.1f}", f"{p.mem_pct:<6.1f}",
+                 f"{human_bytes(p.rss_bytes):<7}"]
+        if not wide:
+            del cells[1]
+        text.append("\n" + "".join(cells) + p.name)
+    return text
