@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opscockpit.analysis.pipelines import latest_runs, pipeline_stats, running_runs
 from opscockpit.records import PipelineRun
@@ -117,3 +119,37 @@ def test_frames_read_back_from_a_store_work_too() -> None:
     b = pipeline_stats(history())
     pd.testing.assert_frame_equal(a.drop(columns=["last_runs", "durations"]),
                                   b.drop(columns=["last_runs", "durations"]))
+
+
+STATUS_CHOICES = [("completed", "success"), ("completed", "failure"),
+                  ("completed", "cancelled"), ("completed", "timed_out"), ("running", "")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 30), st.integers(1, 2),
+                          st.sampled_from(STATUS_CHOICES), st.integers(1, 900)),
+                min_size=1, max_size=60))
+def test_counts_match_a_plain_python_count(rows: list[tuple[int, int, int, tuple[str, str], int]]
+                                           ) -> None:
+    runs = []
+    for n, (wf, run_id, attempt, (status, conclusion), seconds) in enumerate(rows):
+        at = T0 + timedelta(minutes=n)
+        runs.append(run(wf * 100 + run_id, conclusion, status=status, duration_s=seconds,
+                        workflow=f"wf{wf}", attempt=attempt, at=at))
+    stats = pipeline_stats(frame(runs)).set_index("workflow")
+    last: dict[tuple[str, str, int], PipelineRun] = {}
+    for r in runs:  # the completed row wins, else the newest
+        key = (r.workflow, r.run_id, r.attempt)
+        if key not in last or r.status == "completed" or last[key].status != "completed":
+            last[key] = r
+    for wf, group in stats.iterrows():
+        mine = [r for k, r in last.items() if k[0] == wf]
+        failures = sum(r.conclusion in ("failure", "timed_out") for r in mine)
+        verdicts = failures + sum(r.conclusion == "success" for r in mine)
+        assert group.runs == len(mine)
+        assert group.failures == failures
+        assert group.running == sum(r.status == "running" for r in mine)
+        if verdicts:
+            assert group.failure_rate == pytest.approx(failures / verdicts)
+        else:
+            assert pd.isna(group.failure_rate)

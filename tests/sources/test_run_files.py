@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from opscockpit.sources.deploy_rules import parse_rules
+from opscockpit.sources.deploy_rules import deploy_changes, parse_rules
+from opscockpit.sources.github_actions import parse_runs
 from opscockpit.sources.run_files import read_run_files
 from tests.conftest import require_dataset
 
@@ -87,3 +89,22 @@ def test_malformed_content_of_a_known_shape(tmp_path: Path) -> None:
     result = read_run_files([bad])
     assert result.batch.runs == []
     assert "github_actions runs: unexpected content (KeyError" in result.errors[0].reason
+
+
+def test_deploy_rule_details() -> None:
+    body = json.loads(require_dataset("ci/github_actions/list_workflow_runs_mixed.json")
+                      .read_text())
+    runs = parse_runs(body)
+    tagged = replace(runs[0], branch="v2.3.1", run_id="99")
+    rules = parse_rules([{"branch": r"^v\d"}, {"workflow": "Fast", "service": "fast"}])
+    changes = deploy_changes([tagged, *runs], [], rules)
+    assert changes[0].version == "v2.3.1"  # a tag names the version
+    assert changes[0].service == "GHWorkflowRunTest"  # first rule wins, no service: repo
+    assert {c.service for c in changes[1:]} == {"fast"}
+    running = replace(runs[0], status="running", conclusion="", finished_at=None)
+    cancelled = replace(runs[0], conclusion="cancelled")
+    assert deploy_changes([running, cancelled], [], rules) == []
+    with pytest.raises(ValueError, match="not a regex"):
+        parse_rules([{"workflow": "("}])
+    with pytest.raises(ValueError, match="empty"):
+        parse_rules([{}])
