@@ -123,7 +123,8 @@ def _prepare(deploys: pd.DataFrame, start: datetime | None, end: datetime | None
     d["committed_at"] = pd.to_datetime(d.get("committed_at", pd.NaT), utc=True)
     d["rollback"] = d["rollback"].fillna(False).astype(bool) if "rollback" in d else False
     d["sha"] = d["sha"].fillna("").astype(str) if "sha" in d else ""
-    d["ok"] = d["conclusion"].fillna("success").astype(str).str.lower().eq("success")
+    verdict = d["conclusion"] if "conclusion" in d else pd.Series("success", index=d.index)
+    d["ok"] = verdict.fillna("success").astype(str).str.lower().eq("success")
     return d.sort_values(["service", "ts"], kind="stable").reset_index(drop=True)
 
 

@@ -233,7 +233,8 @@ class CiHttp:
             del self._cache[next(iter(self._cache))]
 
     async def _send(self, url: str, headers: dict[str, str], what: str) -> httpx.Response:
-        assert self._client is not None
+        if self._client is None:
+            raise RuntimeError("use CiHttp inside 'async with'")
         auth = self.auth.apply(headers)
         last_problem = ""
         for attempt in range(self.retry.tries):

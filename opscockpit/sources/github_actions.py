@@ -60,7 +60,8 @@ def repo_of_api_url(url: str) -> str:
 def parse_run(item: Mapping[str, Any], repo: str = "") -> PipelineRun:
     """One object of ``workflow_runs`` (REST list, or a ``workflow_run`` webhook)."""
     created = parse_time(item["created_at"])
-    assert created is not None
+    if created is None:
+        raise ValueError(f"run {item.get('id')} has no created_at")
     status = _status(item.get("status"))
     repository = item.get("repository")
     full_name = repository.get("full_name", "") if isinstance(repository, Mapping) else ""

@@ -290,7 +290,8 @@ class GitLabCISource(Source):
             lambda b: parse_pipeline(b, project),
             what=f"{project} pipeline {run.run_id}",
         )
-        return page.value  # type: ignore[no-any-return]
+        detail: PipelineRun = page.value
+        return detail
 
     async def _jobs(
         self, base: str, project: str, run_id: str

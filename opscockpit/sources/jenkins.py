@@ -173,7 +173,8 @@ def parse_wfapi_runs(
         name = repo or "/".join(path)
         url = f"{base_url.rstrip('/')}{run_path}/" if base_url else f"{run_path}/"
         started = parse_time(item["startTimeMillis"])
-        assert started is not None
+        if started is None:
+            raise ValueError(f"wfapi run {run_id} has no start time")
         status, conclusion = _wfapi_state(item.get("status"))
         ended = parse_time(item.get("endTimeMillis")) if status == "completed" else None
         runs.append(PipelineRun(
@@ -183,7 +184,8 @@ def parse_wfapi_runs(
         ))
         for stage in item.get("stages") or []:
             s_start = parse_time(stage["startTimeMillis"])
-            assert s_start is not None
+            if s_start is None:
+                raise ValueError(f"stage {stage.get('id')} of run {run_id} has no start time")
             s_status, s_conclusion = _wfapi_state(stage.get("status"))
             s_end = s_start + timedelta(milliseconds=stage.get("durationMillis") or 0)
             jobs.append(PipelineJob(
