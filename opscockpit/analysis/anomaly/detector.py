@@ -109,6 +109,13 @@ class SeriesDetector:
         self.reason = ""
         for name, stat in stats.items():
             tail = self._tails[name]
+            if name in self._phases and len(tail) < min(self.window, self._phases[name].bins):
+                # A same-phase residual is the difference of two noisy deviations; until its
+                # tail has seen a full period of them it only learns. (On two-week series
+                # the weekly statistic voted on one week of memory and raised most false
+                # alarms.)
+                tail.push(stat)
+                continue
             upper, lower = tail.surprise(stat)
             p = 2.0 * min(upper, lower)
             if p < p_min:
