@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 
 from opscockpit import __version__
+from opscockpit.commands import ingest as ingest_command
+from opscockpit.commands.common import CliError, ConfigOption, DbOption, open_store
 from opscockpit.config import Config, ConfigError, load_config
-from opscockpit.store import Store, StoreError
+from opscockpit.store import StoreError
 
 app = typer.Typer(
     name="opscockpit",
@@ -25,26 +27,13 @@ app = typer.Typer(
 )
 
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status ``code``."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"opscockpit {__version__}")
         raise typer.Exit()
 
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB store file (default: user data dir).")
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML config (default: user config dir).")
-]
+app.add_typer(ingest_command.app, name="ingest")
 
 
 @app.callback(invoke_without_command=True)
@@ -77,7 +66,7 @@ def run(
     if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
         raise CliError("the cockpit needs a terminal; for headless use see `opscockpit --help`")
     # Read-only keeps live samples in memory: DuckDB cannot share a file with a writer.
-    store = _open_store(None if cfg.readonly else cfg.store)
+    store = open_store(None if cfg.readonly else cfg.store)
     try:
         from opscockpit.ui.app import CockpitApp
         from opscockpit.ui.theme import choose_theme
@@ -125,13 +114,6 @@ def _config(
     if readonly:
         cfg = replace(cfg, readonly=True)
     return cfg
-
-
-def _open_store(path: Path | None, *, read_only: bool = False) -> Store:
-    try:
-        return Store.open(path, read_only=read_only)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
 
 
 def main() -> None:

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from opscockpit.analyzers.base import Analyzer
 from opscockpit.clock import Clock, WallClock
-from opscockpit.snapshot import Snapshot, build_telemetry
+from opscockpit.intake import Intake, default_analyzers
+from opscockpit.snapshot import Snapshot
 from opscockpit.sources.base import Batch, HealthState, Source, SourceError, SourceHealth
 from opscockpit.store import Store
 
@@ -44,10 +46,15 @@ class Engine:
         refresh_s: float = 1.0,
         retention: timedelta | None = None,
         broken: list[SourceHealth] | None = None,
+        analyzers: list[Analyzer] | None = None,
         on_snapshot: Callable[[Snapshot], None] | None = None,
+        on_batch: Callable[[Batch], None] | None = None,
     ) -> None:
         self.store = store
         self.sources = sources
+        self.intake = Intake(
+            store, analyzers if analyzers is not None else default_analyzers(), on_batch
+        )
         self.clock = clock or WallClock()
         self.refresh_s = refresh_s
         self.retention = retention
@@ -66,6 +73,7 @@ class Engine:
     # --- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
         """Poll every source and publish snapshots until :meth:`stop`."""
+        await asyncio.to_thread(self.intake.restore)
         self._tasks = [asyncio.create_task(self._poll_loop(s)) for s in self.sources]
         self._tasks.append(asyncio.create_task(self._publish_loop()))
         if self.retention is not None and self.clock.live and not self.store.read_only:
@@ -81,6 +89,7 @@ class Engine:
                     scheduled.source.close()
                 except Exception as exc:  # closing must not mask the shutdown
                     log.warning("closing %s failed: %s", scheduled.source.name, exc)
+            self.intake.save()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -100,7 +109,7 @@ class Engine:
             wait_s = scheduled.interval_s
             try:
                 batch = await self._poll_once(scheduled, since)
-                rows = await asyncio.to_thread(self.store.append, batch)
+                rows = await self.ingest(batch, poll_time)
             except TimeoutError:
                 failures += 1
                 self._mark(source, HealthState.STALE,
@@ -122,6 +131,10 @@ class Engine:
             if failures:
                 wait_s = max(wait_s, _backoff(scheduled.interval_s, failures))
             await self.clock.sleep(wait_s)
+
+    async def ingest(self, batch: Batch, now: datetime, origin: str = "live") -> int:
+        """Store a batch and run the analyzers over it; derived rows are stored too."""
+        return await asyncio.to_thread(self.intake.accept, batch, now, origin)
 
     async def _poll_once(self, scheduled: Scheduled, since: datetime | None) -> Batch:
         source = scheduled.source
@@ -175,11 +188,18 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         now = self.clock.now()
+        views = {}
+        for analyzer in self.intake.analyzers:
+            try:
+                views[analyzer.name] = analyzer.view(self.store, now)
+            except Exception as exc:  # one broken view must not blank the others
+                log.warning("view %s failed: %s", analyzer.name, exc, exc_info=True)
+                views[analyzer.name] = None
         return Snapshot(
             now=now,
             live=self.clock.live,
             health=self.health,
-            telemetry=build_telemetry(self.store, now),
+            views=views,
             store_path=self.store.path,
             readonly=self.store.read_only,
         )

@@ -111,6 +111,7 @@ class PipelineRun:
     actor: str = ""
     event: str = ""
     attempt: int = 1
+    committed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class Change:
     author: str = ""
     url: str = ""
     source: str = ""
+    status: str = ""  # success, failure, rolled_back... where the system says
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,32 @@ class Annotation:
     target: str
     text: str
     author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """An anomaly episode of one series (``ts`` is its start; ``end`` None while open)."""
+
+    ts: datetime
+    series: str
+    host: str
+    metric: str
+    start: datetime
+    end: datetime | None
+    peak_score: float
+    peak_ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseStat:
+    """The alert noise figures at one instant."""
+
+    ts: datetime
+    alerts: int
+    clusters: int
+    reduction_ratio: float
+    flapping: int
+    marked_noise_share: float
 
 
 def now_utc() -> datetime:

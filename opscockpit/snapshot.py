@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
 from opscockpit.sources.base import SourceHealth
-from opscockpit.store import Store
-from opscockpit.store.telemetry_queries import (
-    hosts,
-    latest_metrics,
-    latest_processes,
-    series_window,
-)
-
-SPARK_METRICS = ("cpu_pct", "mem_pct", "load1", "disk_read_bps", "disk_write_bps",
-                 "net_rx_bps", "net_tx_bps", "swap_pct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,39 +46,26 @@ class TelemetryView:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """Everything the panes show at one instant. ``views`` maps a pane name to its view."""
+
     now: datetime
     live: bool
     health: tuple[SourceHealth, ...] = ()
-    telemetry: tuple[TelemetryView, ...] = ()
+    views: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     store_path: str = ""
     readonly: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.views, MappingProxyType):
+            object.__setattr__(self, "views", MappingProxyType(dict(self.views)))
+
+    @property
+    def telemetry(self) -> tuple[TelemetryView, ...]:
+        return tuple(self.views.get("telemetry") or ())
 
     @property
     def host(self) -> str:
         return self.telemetry[0].host if self.telemetry else ""
-
-
-def build_telemetry(
-    store: Store, now: datetime, history: timedelta = timedelta(minutes=5)
-) -> tuple[TelemetryView, ...]:
-    views = []
-    for host in hosts(store, now):
-        latest = latest_metrics(store, host, now)
-        series = series_window(store, host, list(SPARK_METRICS), now - history, now)
-        views.append(
-            TelemetryView(
-                host=host,
-                at=max((ts for _, _, ts in latest), default=None),
-                latest={metric: value for metric, value, _ in latest},
-                history={metric: tuple(values) for metric, values in series.items()},
-                processes=tuple(
-                    Process(int(pid), str(name), str(user or ""), float(cpu or 0.0),
-                            float(mem or 0.0), int(rss or 0))
-                    for pid, name, user, cpu, mem, rss in latest_processes(store, host, now)
-                ),
-            )
-        )
-    return tuple(views)
 
 
 def _natural(name: str) -> tuple[object, ...]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["run", "sources"]
+SUBCOMMANDS = ["run", "sources", "ingest", "ingest alerts", "ingest logs", "ingest metrics",
+               "ingest runs", "ingest predictions"]
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -19,7 +20,7 @@ def test_version() -> None:
     assert out.returncode == 0 and out.stdout.startswith("opscockpit ")
 
 
-@pytest.mark.parametrize("command", [[], *[[c] for c in SUBCOMMANDS]])
+@pytest.mark.parametrize("command", [[], *[c.split() for c in SUBCOMMANDS]])
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     out = _cli(*command, "--help")
     assert out.returncode == 0

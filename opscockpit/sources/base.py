@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from opscockpit.records import (
     Alert,
     Annotation,
+    Anomaly,
     Change,
     MetricSample,
     ModelObservation,
+    NoiseStat,
     PipelineJob,
     PipelineRun,
     ProcessSample,
@@ -62,12 +64,15 @@ class Batch:
     changes: list[Change] = field(default_factory=list)
     observations: list[ModelObservation] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    noise_stats: list[NoiseStat] = field(default_factory=list)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # table name -> rows
 
     def __len__(self) -> int:
         lists: Sequence[Sequence[object]] = (
             self.metrics, self.processes, self.alerts, self.runs, self.jobs,
-            self.changes, self.observations, self.annotations,
+            self.changes, self.observations, self.annotations, self.anomalies,
+            self.noise_stats,
         )
         return sum(len(x) for x in lists) + sum(len(f) for f in self.frames.values())
 

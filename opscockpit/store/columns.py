@@ -17,7 +17,9 @@ from opscockpit.store.schema import TABLE_COLUMNS
 if TYPE_CHECKING:
     import pandas as pd
 
-TIME_COLUMNS = frozenset({"ts", "ends_at", "started_at", "finished_at"})
+TIME_COLUMNS = frozenset(
+    {"ts", "ends_at", "started_at", "finished_at", "committed_at", "start", "end", "peak_ts"}
+)
 _JSON_COLUMNS = frozenset({"labels", "features"})
 _TEXT_VALUE_COLUMNS = frozenset({"prediction", "label"})
 

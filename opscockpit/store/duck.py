@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -198,6 +199,22 @@ class Store:
         with self._lock:
             row = self._con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return None if row is None else str(row[0])
+
+    def save_state(self, name: str, state: dict[str, Any], at: datetime) -> None:
+        """Keep an analyzer's learned state (JSON) so a restart resumes it."""
+        self._writable()
+        with self._lock:
+            self._con.execute(
+                "INSERT OR REPLACE INTO analyzer_state VALUES (?, ?, ?)",
+                [name, at, json.dumps(state, separators=(",", ":"))],
+            )
+
+    def load_state(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._con.execute(
+                "SELECT state FROM analyzer_state WHERE name = ?", [name]
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def checkpoint(self) -> None:
         """Make what was appended durable in the main file (not only the WAL)."""

@@ -49,6 +49,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX alerts_ts ON alerts (ts)",
         """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
     ),
+    (
+        "ALTER TABLE pipeline_runs ADD COLUMN committed_at TIMESTAMPTZ",
+        "ALTER TABLE changes ADD COLUMN status VARCHAR",
+        """CREATE TABLE anomalies (
+            ts TIMESTAMPTZ NOT NULL, series VARCHAR NOT NULL, host VARCHAR, metric VARCHAR,
+            start TIMESTAMPTZ NOT NULL, "end" TIMESTAMPTZ, peak_score DOUBLE,
+            peak_ts TIMESTAMPTZ, origin VARCHAR NOT NULL DEFAULT 'live')""",
+        """CREATE TABLE noise_stats (
+            ts TIMESTAMPTZ NOT NULL, alerts BIGINT, clusters BIGINT, reduction_ratio DOUBLE,
+            flapping BIGINT, marked_noise_share DOUBLE, origin VARCHAR NOT NULL DEFAULT 'live')""",
+        """CREATE TABLE analyzer_state (
+            name VARCHAR PRIMARY KEY, saved_at TIMESTAMPTZ, state VARCHAR)""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -63,17 +76,23 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "pipeline_runs": (
         "ts", "provider", "repo", "workflow", "run_id", "branch", "sha", "status", "conclusion",
-        "started_at", "finished_at", "url", "actor", "event", "attempt",
+        "started_at", "finished_at", "url", "actor", "event", "attempt", "committed_at",
     ),
     "pipeline_jobs": (
         "ts", "provider", "repo", "run_id", "job_id", "name", "status", "conclusion",
         "started_at", "finished_at", "url", "failed_step", "attempt",
     ),
-    "changes": ("ts", "id", "kind", "service", "version", "sha", "author", "url", "source"),
+    "changes": (
+        "ts", "id", "kind", "service", "version", "sha", "author", "url", "source", "status",
+    ),
     "model_observations": (
         "ts", "model", "version", "record_id", "features", "prediction", "score", "label",
     ),
     "annotations": ("ts", "id", "kind", "target", "text", "author"),
+    "anomalies": ("ts", "series", "host", "metric", "start", "end", "peak_score", "peak_ts"),
+    "noise_stats": (
+        "ts", "alerts", "clusters", "reduction_ratio", "flapping", "marked_noise_share",
+    ),
 }
 
 # Batch attribute -> table.
@@ -86,4 +105,6 @@ BATCH_TABLES: dict[str, str] = {
     "changes": "changes",
     "observations": "model_observations",
     "annotations": "annotations",
+    "anomalies": "anomalies",
+    "noise_stats": "noise_stats",
 }

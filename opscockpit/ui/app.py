@@ -17,16 +17,13 @@ from opscockpit.ui.actions import ACTIONS, bindings
 from opscockpit.ui.commands import CockpitCommands
 from opscockpit.ui.glyphs import UNICODE, Glyphs
 from opscockpit.ui.help_screen import HelpScreen
+from opscockpit.ui.panes.alerts import AlertsPane
 from opscockpit.ui.panes.base import Pane
-from opscockpit.ui.panes.empty import EmptyPane
+from opscockpit.ui.panes.empty import DomainPane
+from opscockpit.ui.panes.models import ModelsPane
+from opscockpit.ui.panes.pipelines import PipelinesPane
 from opscockpit.ui.panes.telemetry import TelemetryPane
 from opscockpit.ui.status_bar import StatusBar
-
-CONFIG_HINT = (
-    "Add a [sources.NAME] table to config.toml (README, Sources).\n"
-    "`opscockpit sources` lists the adapters."
-)
-
 
 MUTATING = frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutating)
 
@@ -66,9 +63,9 @@ class CockpitApp(App[int]):
         yield StatusBar(self.glyphs)
         with Container(id="panes"):
             yield TelemetryPane(self.thresholds, self.glyphs)
-            yield EmptyPane("Alerts", id="alerts", what="alert", how=CONFIG_HINT)
-            yield EmptyPane("Pipelines", id="pipelines", what="CI pipeline", how=CONFIG_HINT)
-            yield EmptyPane("Models", id="models", what="model", how=CONFIG_HINT)
+            yield AlertsPane()
+            yield PipelinesPane()
+            yield ModelsPane()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,6 +91,8 @@ class CockpitApp(App[int]):
         self.query_one(StatusBar).show(snap, frozen=self.frozen)
         view = snap.telemetry[0] if snap and snap.telemetry else None
         self.query_one(TelemetryPane).show(view)
+        for pane in self.query(DomainPane):
+            pane.show(snap.views.get(pane.id or "") if snap else None)
 
     # --- actions -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -152,3 +152,31 @@ def test_locked_store_names_the_file_and_what_to_do(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_v1_store_migrates_forward_keeping_its_rows(tmp_path: Path) -> None:
+    from opscockpit.store.schema import MIGRATIONS
+
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO changes (ts, id, kind, service) VALUES "
+                "('2026-01-01 00:00:00+00', 'c1', 'deploy', 'api')")
+    con.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        changes = store.window("changes")
+        assert changes["id"].tolist() == ["c1"] and changes["status"].isna().all()
+        assert store.count("anomalies") == 0
+
+
+def test_analyzer_state_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with Store.open(path) as store:
+        store.save_state("alerts", {"clusters": [1, 2], "seen": {"a": 1.5}}, T0)
+    with Store.open(path, read_only=True) as store:
+        assert store.load_state("alerts") == {"clusters": [1, 2], "seen": {"a": 1.5}}
+        assert store.load_state("nope") is None

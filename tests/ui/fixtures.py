@@ -34,4 +34,5 @@ def fixed_snapshot(host: str = "web-1") -> Snapshot:
     )
     view = TelemetryView(host=host, at=AT, latest=latest, history=history, processes=processes)
     health = (SourceHealth("host", "host", HealthState.OK, last_ok=AT, rows=100),)
-    return Snapshot(now=AT, live=True, health=health, telemetry=(view,), store_path=":memory:")
+    return Snapshot(now=AT, live=True, health=health, views={"telemetry": (view,)},
+                    store_path=":memory:")

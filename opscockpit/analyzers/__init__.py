@@ -1,0 +1,1 @@
+"""Incremental analysis the engine runs on every batch, and the views panes render."""

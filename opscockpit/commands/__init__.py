@@ -1,0 +1,1 @@
+"""Subcommands of the ``opscockpit`` CLI, one module each; ``cli.py`` registers them."""
