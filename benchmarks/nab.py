@@ -5,6 +5,11 @@ as a detection when an anomaly episode opens on it (the events the cockpit would
 Scores follow NAB's rules (see :mod:`benchmarks.nab_scoring`).
 
     python -m benchmarks.nab [--data DIR] [--labels FILE] [--limit-rows N] [--files K]
+                             [--per-file] [--sweep] [--synthetic]
+
+``--sweep`` re-scores at the default sensitivity +-0.05 (a default that only works at one exact
+value would not carry over to NAB's other categories); ``--synthetic`` counts false alarms and
+hits on generated series shaped like NAB's artificial files (see :func:`synthetic_suite`).
 
 NAB data: Copyright 2014-2024 Numenta Inc., MIT licence (LICENSE-NAB.txt next to the data).
 """
@@ -22,7 +27,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.nab_scoring import PROFILES, FileScore, Profile, normalised, score_file
+from benchmarks.nab_scoring import (
+    PROFILES,
+    FileScore,
+    Profile,
+    normalised,
+    probation_rows,
+    score_file,
+)
 from benchmarks.nab_scoring import window_indices as _window_indices
 from opscockpit.analysis.anomaly import DEFAULT_SENSITIVITY, SeriesDetector
 
@@ -107,6 +119,74 @@ def run(corpus: Sequence[NabFile], sensitivity: float = DEFAULT_SENSITIVITY) -> 
     }
 
 
+# -- synthetic sanity suite ---------------------------------------------------------------
+
+SYNTH_ROWS = 4032  # two weeks of five-minute samples, like most NAB files
+SYNTH_STEP = 300.0
+SYNTH_ANOMALY_AT = 3000
+# A hit is an episode opening at most this many rows after the anomaly starts.
+SYNTH_HIT_ROWS = 50
+
+
+def synthetic_series(seed: int) -> dict[str, tuple[np.ndarray, int | None]]:
+    """Generated series by name, with the row where the anomaly starts (None: no anomaly).
+
+    The quiet ones mirror NAB's artificialNoAnomaly files (flat line, clean and noisy daily
+    sine, square wave, noise) plus a random walk; every false alarm on them is a pure loss.
+    """
+    rng = np.random.default_rng(seed)
+    n, at = SYNTH_ROWS, SYNTH_ANOMALY_AT
+    t = np.arange(n)
+    day = np.sin(2 * np.pi * t / 288)
+    square = np.where((t // 144) % 2 == 0, 80.0, 20.0)
+    out: dict[str, tuple[np.ndarray, int | None]] = {
+        "flatline": (np.full(n, 5.0), None),
+        "daily_no_noise": (50 + 20 * day, None),
+        "daily_small_noise": (50 + 20 * day + rng.normal(0, 1, n), None),
+        "square_wave": (square, None),
+        "noise": (rng.normal(10, 1, n), None),
+        "random_walk": (100 + np.cumsum(rng.normal(0, 1, n)), None),
+    }
+    step = np.full(n, 5.0)
+    step[at:] = 8.0
+    out["flat_step"] = (step, at)
+    spike = 50 + 20 * day + rng.normal(0, 2, n)
+    spike[at] += 40.0
+    out["daily_spike"] = (spike, at)
+    burst = rng.normal(10, 1, n)
+    burst[at : at + 200] = 10 + rng.normal(0, 5, 200)
+    out["variance_burst"] = (burst, at)
+    stuck = square + rng.normal(0, 1, n)
+    stuck[at : at + 100] = 50 + rng.normal(0, 1, 100)
+    out["square_stuck_midway"] = (stuck, at)
+    return out
+
+
+def synthetic_suite(
+    sensitivity: float = DEFAULT_SENSITIVITY, seeds: int = 3
+) -> dict[str, tuple[int, int, int]]:
+    """Per series name: (false alarms, hits, files) over ``seeds`` draws, after probation."""
+    out: dict[str, tuple[int, int, int]] = {}
+    start = probation_rows(SYNTH_ROWS)
+    for seed in range(seeds):
+        for name, (values, at) in synthetic_series(seed).items():
+            ts = pd.to_datetime(1_400_000_000 + SYNTH_STEP * np.arange(len(values)), unit="s")
+            opened = np.flatnonzero(
+                detect(pd.DataFrame({"timestamp": ts, "value": values}), sensitivity)
+            )
+            opened = opened[opened >= start]
+            if at is None:
+                hit, false = 0, len(opened)
+            else:
+                near = (opened >= at) & (opened <= at + SYNTH_HIT_ROWS)
+                # Openings while the anomaly lasts are not false alarms, just late.
+                during = (opened >= at) & (opened <= at + 300)
+                hit, false = int(near.any()), int((~during).sum())
+            alarms, hits, files = out.get(name, (0, 0, 0))
+            out[name] = (alarms + false, hits + hit, files + 1)
+    return out
+
+
 def table(result: dict[str, object], profiles: Sequence[Profile] = PROFILES) -> str:
     scores: dict[tuple[str, str], list[FileScore]] = result["scores"]  # type: ignore[assignment]
     categories = sorted({c for c, _ in scores}, key=lambda c: (c not in CATEGORIES, c))
@@ -133,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit-rows", type=int, default=None)
     parser.add_argument("--files", type=int, default=None, help="first K files per category")
     parser.add_argument("--per-file", action="store_true", help="also list TP/FP/FN per file")
+    parser.add_argument("--sweep", action="store_true", help="also score at default +-0.05")
+    parser.add_argument("--synthetic", action="store_true", help="also run the synthetic suite")
     args = parser.parse_args(argv)
     labels = args.labels or args.data.parent / "labels" / "combined_windows.json"
     corpus = load_corpus(args.data, labels, limit_rows=args.limit_rows, files=args.files)
@@ -152,7 +234,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"throughput: detector {det_rate:,.0f} points/s, numpy rolling z-score "
         f"{base_rate:,.0f} points/s, ratio {det_rate / base_rate:.4f} over {points:,} points"
     )
+    if args.sweep:
+        for sensitivity in (DEFAULT_SENSITIVITY - 0.05, DEFAULT_SENSITIVITY + 0.05):
+            print(f"\nsensitivity {sensitivity:.2f}")
+            print(table(run(corpus, sensitivity)))
+    if args.synthetic:
+        print("\nsynthetic series: false alarms / hits over files (after NAB probation)")
+        for name, (alarms, hits, files) in synthetic_suite().items():
+            hit_text = "" if name in QUIET else f"  hits {hits}/{files}"
+            print(f"  {name:<22}false alarms {alarms}/{files} files{hit_text}")
     return 0
+
+
+QUIET = ("flatline", "daily_no_noise", "daily_small_noise", "square_wave", "noise", "random_walk")
 
 
 if __name__ == "__main__":
