@@ -12,7 +12,9 @@ from textual.widgets import Footer
 
 from opscockpit.config import Thresholds
 from opscockpit.engine import Engine
+from opscockpit.records import Annotation
 from opscockpit.snapshot import Snapshot
+from opscockpit.sources.base import Batch
 from opscockpit.ui.actions import ACTIONS, bindings
 from opscockpit.ui.commands import CockpitCommands
 from opscockpit.ui.glyphs import UNICODE, Glyphs
@@ -26,6 +28,14 @@ from opscockpit.ui.panes.telemetry import TelemetryPane
 from opscockpit.ui.status_bar import StatusBar
 
 MUTATING = frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutating)
+
+
+class AnnotationRequested(Message):
+    """A pane asks to store an operator's note or feedback (a mutating action)."""
+
+    def __init__(self, annotation: Annotation) -> None:
+        super().__init__()
+        self.annotation = annotation
 
 
 class SnapshotReady(Message):
@@ -86,6 +96,16 @@ class CockpitApp(App[int]):
         if not self.frozen:
             self._render_snapshot()
 
+    async def on_annotation_requested(self, message: AnnotationRequested) -> None:
+        if self.readonly:
+            self.notify("read-only: notes and feedback are not stored", severity="warning")
+            return
+        if self.engine is None:
+            self.notify("no store to write to", severity="warning")
+            return
+        await self.engine.ingest(Batch(annotations=[message.annotation]), self.engine.clock.now())
+        self.notify(f"{message.annotation.kind} stored")
+
     def _render_snapshot(self) -> None:
         snap = self.snapshot
         self.query_one(StatusBar).show(snap, frozen=self.frozen)
@@ -130,12 +150,16 @@ class CockpitApp(App[int]):
         for other in self.query(Pane):
             other.set_class(other is pane, "-zoomed")
         grid.add_class("zoomed")
+        pane.on_zoom(True)
 
     def action_unzoom(self) -> None:
         grid = self.query_one("#panes")
         grid.remove_class("zoomed")
         for pane in self.query(Pane):
-            pane.remove_class("-zoomed")
+            if pane.has_class("-zoomed"):
+                pane.remove_class("-zoomed")
+                pane.on_zoom(False)
+                pane.focus()
 
     @property
     def zoomed(self) -> str | None:
