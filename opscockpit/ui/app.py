@@ -150,7 +150,7 @@ class CockpitApp(App[int]):
         for other in self.query(Pane):
             other.set_class(other is pane, "-zoomed")
         grid.add_class("zoomed")
-        pane.on_zoom(True)
+        pane.zoom_changed(True)
 
     def action_unzoom(self) -> None:
         grid = self.query_one("#panes")
@@ -158,7 +158,7 @@ class CockpitApp(App[int]):
         for pane in self.query(Pane):
             if pane.has_class("-zoomed"):
                 pane.remove_class("-zoomed")
-                pane.on_zoom(False)
+                pane.zoom_changed(False)
                 pane.focus()
 
     @property

@@ -13,3 +13,6 @@ class Pane(Vertical, can_focus=True):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id)
         self.border_title = title
+
+    def zoom_changed(self, zoomed: bool) -> None:
+        """Called when the pane is zoomed to full screen or back; may move focus inside."""
