@@ -89,9 +89,26 @@ def test_false_alarm_rate_on_clean_seasonal_series_is_bounded_at_the_default() -
         values = clean_seasonal(seed)
         alarms += len(episodes_after(values, warmup=288 * 2))
         points += len(values) - 288 * 2
-    # Measured about 6 per 10,000 points on noise (see the benchmark notes); the daily cycle
-    # itself must not add to that.
+    # Measured about 6 per 10,000 points on noise (`python -m benchmarks.nab --synthetic`);
+    # the daily cycle itself must not add to that.
     assert alarms / points < 15 / 10_000
+
+
+def test_weekly_residual_only_learns_until_it_has_seen_a_week_of_itself() -> None:
+    # On a two-week series the weekly residual compares each point with one earlier week,
+    # with too few residuals to know their tail: it may not raise the alarm.
+    rng = np.random.default_rng(2)  # the weekly residual raised an alarm here before
+    n = 288 * 14
+    values = 50 + 5 * np.sin(2 * np.pi * np.arange(n) / 288) + rng.normal(0, 1, n)
+    values[288 * 9 : 288 * 9 + 36] += 4.0  # mild, half a day: what a weekly residual sees
+    detector = SeriesDetector()
+    reasons = set()
+    for i, v in enumerate(values):
+        detector.update(T0 + STEP * i, v)
+        if detector.opened:
+            reasons.add(detector.reason.split()[0])
+    assert "weekly" not in reasons
+    assert len(detector._tails["weekly"]) > 0  # it did learn
 
 
 def test_scores_are_in_unit_interval_and_frame_api_matches_streaming(noise: np.ndarray) -> None:
