@@ -119,7 +119,8 @@ def _config(
 def main() -> None:
     """Console entry point: one clear line on stderr and a non-zero status on failure."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click hands back typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False)
     except CliError as exc:
         typer.echo(f"opscockpit: {exc}", err=True)
         sys.exit(exc.code)
@@ -147,3 +148,4 @@ def main() -> None:
             err=True,
         )
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -67,8 +67,11 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(p for p in sorted(path.rglob("*"))
-                       if p.is_file() and not any(part.startswith(".") for part in p.parts))
+            out.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.exists():
             out.append(path)
         else:

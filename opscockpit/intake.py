@@ -63,6 +63,7 @@ def merge_batches(first: Batch, second: Batch) -> Batch:
 
 def default_analyzers() -> list[Analyzer]:
     """Every analyzer the cockpit runs, in the order their outputs feed each other."""
+    from opscockpit.analyzers.anomalies import AnomalyAnalyzer
     from opscockpit.analyzers.telemetry import TelemetryAnalyzer
 
-    return [TelemetryAnalyzer()]
+    return [TelemetryAnalyzer(), AnomalyAnalyzer()]

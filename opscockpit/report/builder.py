@@ -20,6 +20,7 @@ SCHEMA = "opscockpit.report/1"
 # Report keys in DESIGN.md order, each with the section function that fills it.
 SECTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("hosts",), "opscockpit.report.hosts:hosts_section"),
+    (("anomalies",), "opscockpit.report.anomalies:anomalies_section"),
 )
 ALL_KEYS = ("window", "hosts", "anomalies", "alert_clusters", "noise", "pipelines", "dora",
             "changes", "models", "timeline", "root_cause_candidates")
