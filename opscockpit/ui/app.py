@@ -110,7 +110,7 @@ class CockpitApp(App[int]):
         snap = self.snapshot
         self.query_one(StatusBar).show(snap, frozen=self.frozen)
         view = snap.telemetry[0] if snap and snap.telemetry else None
-        self.query_one(TelemetryPane).show(view)
+        self.query_one(TelemetryPane).show(view, snap.views.get("anomalies") if snap else None)
         for pane in self.query(DomainPane):
             pane.show(snap.views.get(pane.id or "") if snap else None)
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from opscockpit.analyzers.anomalies import AnomaliesView, AnomalyMark
 from opscockpit.snapshot import Process, Snapshot, TelemetryView
 from opscockpit.sources.base import HealthState, SourceHealth
 
 AT = datetime(2026, 11, 22, 9, 30, 0, tzinfo=UTC)
 
 
-def fixed_snapshot(host: str = "web-1") -> Snapshot:
+def fixed_anomalies(host: str = "web-1") -> AnomaliesView:
+    return AnomaliesView(
+        open=(AnomalyMark(f"{host}/cpu_pct", host, "cpu_pct", AT - timedelta(minutes=3), None,
+                          0.93, "level high"),),
+        recent=(AnomalyMark(f"{host}/mem_pct", host, "mem_pct", AT - timedelta(minutes=40),
+                            AT - timedelta(minutes=31), 0.61),),
+    )
+
+
+def fixed_snapshot(host: str = "web-1", *, anomalies: bool = False) -> Snapshot:
     cores = {f"cpu_pct{{core={i}}}": v for i, v in enumerate([12.0, 55.0, 81.0, 97.0])}
     latest = {
         "cpu_pct": 61.25, **cores, "load1": 2.5, "load5": 1.75, "load15": 1.25,
@@ -34,5 +44,8 @@ def fixed_snapshot(host: str = "web-1") -> Snapshot:
     )
     view = TelemetryView(host=host, at=AT, latest=latest, history=history, processes=processes)
     health = (SourceHealth("host", "host", HealthState.OK, last_ok=AT, rows=100),)
-    return Snapshot(now=AT, live=True, health=health, views={"telemetry": (view,)},
+    views: dict[str, object] = {"telemetry": (view,)}
+    if anomalies:
+        views["anomalies"] = fixed_anomalies(host)
+    return Snapshot(now=AT, live=True, health=health, views=views,
                     store_path=":memory:")

@@ -116,3 +116,14 @@ async def test_plain_glyphs_keep_severity_readable() -> None:
         assert "█" not in figures and "#" in figures and "crit" in figures
         status = str(app.query_one("#status-bar").render())
         assert "+ host ok" in status
+
+
+async def test_anomalous_series_are_marked_by_glyph_and_listed() -> None:
+    app = CockpitApp(snapshot=fixed_snapshot(anomalies=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lines = str(app.query_one("#telemetry-figures").render()).splitlines()
+        assert lines[0].startswith("CPU✖")  # open anomaly on cpu_pct marks the CPU row
+        assert any(line.startswith("Mem▲") for line in lines)  # an ended one on memory
+        assert any("anomaly cpu_pct since 09:27:00" in line for line in lines)
+        assert any("anomaly mem_pct 08:50–08:59" in line for line in lines)

@@ -27,3 +27,8 @@ def test_zoomed_telemetry(snap_compare) -> None:
 def test_help(snap_compare) -> None:
     assert snap_compare(CockpitApp(snapshot=fixed_snapshot()), press=["question_mark"],
                         terminal_size=(80, 24))
+
+
+def test_cockpit_with_anomalies(snap_compare) -> None:
+    app = CockpitApp(snapshot=fixed_snapshot(anomalies=True))
+    assert snap_compare(app, terminal_size=(80, 24))

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.events import Resize
 from textual.widgets import Static
 
+from opscockpit.analyzers.anomalies import AnomaliesView
 from opscockpit.config import Thresholds
 from opscockpit.snapshot import Process, TelemetryView
 from opscockpit.ui.glyphs import Glyphs
@@ -23,16 +24,18 @@ class TelemetryPane(Pane):
         self.limits = limits
         self.glyphs = glyphs
         self.view: TelemetryView | None = None
+        self.anomalies: AnomaliesView | None = None
         self.sort_by = "cpu"
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for the first sample…", id="telemetry-figures")
         yield Static("", id="processes")
 
-    def show(self, view: TelemetryView | None) -> None:
-        if view == self.view and view is not None:
+    def show(self, view: TelemetryView | None, anomalies: AnomaliesView | None = None) -> None:
+        if view == self.view and anomalies == self.anomalies and view is not None:
             return  # nothing new: skip the repaint
         self.view = view
+        self.anomalies = anomalies
         self._refresh_all()
 
     def sort(self, key: str) -> None:
@@ -55,7 +58,8 @@ class TelemetryPane(Pane):
         else:
             self.border_subtitle = self.view.host
             width = self.content_size.width or 60
-            figures.update(telemetry_text(self.view, width, self.limits, self.glyphs))
+            marks = self.anomalies.for_host(self.view.host) if self.anomalies else {}
+            figures.update(telemetry_text(self.view, width, self.limits, self.glyphs, marks))
         self._refresh_processes()
 
     def _refresh_processes(self) -> None:

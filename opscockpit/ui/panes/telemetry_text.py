@@ -6,8 +6,11 @@ a wide pane spends its extra width on history rather than on longer bars.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 
+from opscockpit.analyzers.anomalies import AnomalyMark
 from opscockpit.config import Thresholds
 from opscockpit.snapshot import TelemetryView
 from opscockpit.ui.glyphs import Glyphs, level
@@ -17,12 +20,14 @@ LABEL = 5
 FIGURE = 10  # " 100% crit"
 
 
-def telemetry_text(view: TelemetryView, width: int, limits: Thresholds, glyphs: Glyphs) -> Text:
+def telemetry_text(view: TelemetryView, width: int, limits: Thresholds, glyphs: Glyphs,
+                   anomalous: Mapping[str, AnomalyMark] | None = None) -> Text:
+    """``anomalous`` maps a metric to its anomaly: its row gets a marker glyph and colour."""
     width = max(32, width)
     bar_w = max(8, min(40, int(width * 0.35)))
     body_w = bar_w + FIGURE
     spark_w = max(0, width - LABEL - body_w - 1)
-    rows = _Rows(body_w, spark_w, glyphs)
+    rows = _Rows(body_w, spark_w, glyphs, anomalous or {})
 
     cpu = view.value("cpu_pct")
     rows.add("CPU", _gauge(cpu, limits.cpu_warn_pct, limits.cpu_crit_pct, bar_w, glyphs),
@@ -40,7 +45,8 @@ def telemetry_text(view: TelemetryView, width: int, limits: Thresholds, glyphs: 
     rows.add("", Text(f"{used} of {total}  {swap}", style="dim"))
     for mount, pct in view.labelled("disk_pct").items():
         name = mount if len(mount) <= LABEL - 1 else mount[: LABEL - 2] + "…"
-        rows.add(name, _gauge(pct, limits.disk_warn_pct, limits.disk_crit_pct, bar_w, glyphs))
+        rows.add(name, _gauge(pct, limits.disk_warn_pct, limits.disk_crit_pct, bar_w, glyphs),
+                 metric=f"disk_pct{{mount={mount}}}")
     rx, tx = human_rate(view.value("net_rx_bps")), human_rate(view.value("net_tx_bps"))
     rows.add("Net", Text(f"rx {rx:>9} tx {tx:>9}"), view.history.get("net_rx_bps", ()))
     rd, wr = human_rate(view.value("disk_read_bps")), human_rate(view.value("disk_write_bps"))
@@ -49,6 +55,7 @@ def telemetry_text(view: TelemetryView, width: int, limits: Thresholds, glyphs: 
     if temps:
         sensor, hottest = max(temps.items(), key=lambda kv: kv[1])
         rows.add("Temp", Text(f"{hottest:.0f}°C max of {len(temps)} ({sensor})"))
+    _anomaly_lines(rows.out, anomalous or {}, glyphs)
     text = rows.out
     text.rstrip()
     text.no_wrap = True
@@ -56,16 +63,30 @@ def telemetry_text(view: TelemetryView, width: int, limits: Thresholds, glyphs: 
     return text
 
 
+# Which metric each row stands for, so an anomaly on it marks the row.
+ROW_METRICS = {"CPU": "cpu_pct", "Load": "load1", "Mem": "mem_pct", "Net": "net_rx_bps",
+               "Disk": "disk_write_bps"}
+
+
 class _Rows:
-    def __init__(self, body_w: int, spark_w: int, glyphs: Glyphs) -> None:
+    def __init__(self, body_w: int, spark_w: int, glyphs: Glyphs,
+                 anomalous: Mapping[str, AnomalyMark]) -> None:
         self.out = Text()
         self.body_w = body_w
         self.spark_w = spark_w
         self.glyphs = glyphs
+        self.anomalous = anomalous
 
     def add(self, label: str, body: Text, history: tuple[float, ...] = (),
-            top: float | None = None) -> None:
-        self.out.append(f"{label:<{LABEL}}", style="bold")
+            top: float | None = None, metric: str | None = None) -> None:
+        metric = metric or ROW_METRICS.get(label)
+        mark = self.anomalous.get(metric or "")
+        if mark is not None:
+            # Glyph and colour: an anomaly must read on a 16-colour or no-colour terminal.
+            glyph = self.glyphs.crit if mark.open else self.glyphs.warn
+            self.out.append(f"{label[:LABEL - 2]:<{LABEL - 2}}{glyph} ", style="bold magenta")
+        else:
+            self.out.append(f"{label:<{LABEL}}", style="bold")
         if history and self.spark_w > 0:
             body = body.copy()
             body.truncate(self.body_w, pad=True)
@@ -75,6 +96,22 @@ class _Rows:
         else:
             self.out.append_text(body)
         self.out.append("\n")
+
+
+def _anomaly_lines(out: Text, anomalous: Mapping[str, AnomalyMark], glyphs: Glyphs) -> None:
+    """The anomalous series, open ones first: what the markers above refer to."""
+    marks = sorted(anomalous.values(), key=lambda m: (not m.open, -m.peak_score))
+    for mark in marks[:4]:
+        glyph = glyphs.crit if mark.open else glyphs.warn
+        when = (f"since {mark.start:%H:%M:%S}" if mark.end is None
+                else f"{mark.start:%H:%M}–{mark.end:%H:%M}")
+        out.append(f"{glyph} anomaly ", style="bold magenta")
+        out.append(f"{mark.metric} {when}, score {mark.peak_score:.2f}")
+        if mark.reason:
+            out.append(f", {mark.reason}", style="dim")
+        out.append("\n")
+    if len(marks) > 4:
+        out.append(f"  … and {len(marks) - 4} more anomalous series\n", style="dim")
 
 
 def _gauge(pct: float, warn: float, crit: float, width: int, glyphs: Glyphs) -> Text:
