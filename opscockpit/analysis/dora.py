@@ -3,7 +3,7 @@
 A *deploy* frame has one row per deploy attempt: ``service``, ``ts`` (when it finished),
 ``sha``, ``conclusion`` (``success``, else a failed attempt), ``committed_at`` (may be
 empty) and optionally ``rollback`` (bool). :func:`deploys_from_changes` builds it from the
-``changes`` table and the CI runs and jobs the deploys came from.
+``changes`` table (whose ``status`` carries the verdict) and the CI runs of their commits.
 
 Definitions (each one a choice, written down so the numbers can be checked by hand):
 
@@ -30,7 +30,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from opscockpit.analysis.pipelines import latest_runs, ns
+from opscockpit.analysis.pipelines import ns
 
 DORA_KEYS = (
     "deployment_frequency_per_day", "lead_time_p50_s", "change_failure_rate",
@@ -74,42 +74,26 @@ def commit_times(runs: pd.DataFrame) -> pd.Series:
 def deploys_from_changes(
     changes: pd.DataFrame,
     runs: pd.DataFrame | None = None,
-    jobs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Deploy attempts from ``kind = deploy`` changes, with verdicts and commit times.
 
-    A deploy change's verdict is the run's (or, for a job rule, the job's) conclusion:
-    it shares the run's URL and its ``ts`` is that run's or job's end. A change with no
-    such run (a deploy tool that reports only successes) counts as a success.
+    A deploy's verdict is the change's ``status`` (the CI sources write the run's or the
+    deploying job's conclusion there). A change without one (a deploy tool that reports
+    only what it shipped) counts as a success. ``runs`` gives commit times (see
+    :func:`commit_times`); it needs only ``sha``, ``ts`` and ``committed_at``.
     """
     if changes.empty:
         return pd.DataFrame(columns=list(DEPLOY_COLUMNS))
     d = changes[changes["kind"].astype(str) == "deploy"].copy()
     d["ts"] = pd.to_datetime(d["ts"], utc=True)
-    if "conclusion" not in d:
-        d["conclusion"] = pd.NA
-        for frame in (runs, jobs):
-            if frame is None or frame.empty:
-                continue
-            src = latest_runs(frame, _key_of(frame))[["url", "finished_at", "conclusion"]]
-            src = src.assign(finished_at=pd.to_datetime(src["finished_at"], utc=True))
-            src = src.dropna(subset=["finished_at"]).drop_duplicates(["url", "finished_at"])
-            found = d[["url", "ts"]].merge(
-                src, left_on=["url", "ts"], right_on=["url", "finished_at"], how="left"
-            )["conclusion"].to_numpy()
-            d["conclusion"] = d["conclusion"].fillna(pd.Series(found, index=d.index))
-        d["conclusion"] = d["conclusion"].fillna("success")
+    status = d["status"] if "status" in d else pd.Series("", index=d.index)
+    status = status.fillna("").astype(str).str.lower()
+    d["conclusion"] = status.where(status != "", "success")
     commits = commit_times(runs) if runs is not None else pd.Series(dtype=object)
     d["committed_at"] = pd.to_datetime(d["sha"].map(commits), utc=True)
     if "rollback" not in d:
         d["rollback"] = False
     return d[list(DEPLOY_COLUMNS)].reset_index(drop=True)
-
-
-def _key_of(frame: pd.DataFrame) -> tuple[str, ...]:
-    if "job_id" in frame:
-        return ("provider", "repo", "run_id", "job_id", "attempt")
-    return ("provider", "repo", "run_id", "attempt")
 
 
 def _prepare(deploys: pd.DataFrame, start: datetime | None, end: datetime | None

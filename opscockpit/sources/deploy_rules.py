@@ -9,7 +9,9 @@ Every key is optional; the keys given must all match. Regexes are searched (``re
 case-insensitively. The first matching rule wins. A run that matches becomes a
 ``Change(kind=deploy)`` once it is completed with a verdict (success or failure): a
 failed deploy is a change too (it may have half-applied), and DORA needs it to count
-change failures and time to restore. Cancelled and skipped runs deployed nothing.
+change failures and time to restore, so the verdict goes into ``Change.status``
+(``success``, ``failure``, ``timed_out``, ``unstable``). Cancelled and skipped runs
+deployed nothing.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ def deploy_changes(
                 author=run.actor,
                 url=url,
                 source=source,
+                status=conclusion,  # the deploy's verdict: DORA counts failures by it
             )
         )
     return changes

@@ -8,7 +8,6 @@ GitHub sends no run end time: a completed run's ``updated_at`` is taken as its e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlparse
@@ -36,8 +35,6 @@ _STATUS = {
     "action_required": "waiting",
 }
 _FAILED_STEP = frozenset({"failure", "timed_out", "cancelled"})
-# Newer records may carry the head commit's time (DORA lead time); older ones do not.
-_RUN_HAS_COMMIT_TIME = "committed_at" in {f.name for f in fields(PipelineRun)}
 
 
 def _status(raw: Any) -> str:
@@ -65,10 +62,7 @@ def parse_run(item: Mapping[str, Any], repo: str = "") -> PipelineRun:
     status = _status(item.get("status"))
     repository = item.get("repository")
     full_name = repository.get("full_name", "") if isinstance(repository, Mapping) else ""
-    extra: dict[str, Any] = {}
-    if _RUN_HAS_COMMIT_TIME:
-        head = item.get("head_commit")
-        extra["committed_at"] = parse_time(head.get("timestamp")) if head else None
+    head = item.get("head_commit")
     return PipelineRun(
         ts=created,
         provider=PROVIDER,
@@ -85,7 +79,8 @@ def parse_run(item: Mapping[str, Any], repo: str = "") -> PipelineRun:
         actor=_login(item.get("triggering_actor")) or _login(item.get("actor")),
         event=str(item.get("event") or ""),
         attempt=int(item.get("run_attempt") or 1),
-        **extra,
+        # The head commit's own time: DORA lead time starts there, not at the push.
+        committed_at=parse_time(head.get("timestamp")) if isinstance(head, Mapping) else None,
     )
 
 

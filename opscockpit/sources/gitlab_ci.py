@@ -10,6 +10,7 @@ more on its own to get them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
@@ -160,6 +161,10 @@ def parse_webhook(
     if not attrs.get("web_url") and project.get("web_url"):
         attrs["web_url"] = f"{project['web_url']}/-/pipelines/{attrs['id']}"
     run = parse_pipeline(attrs, path)
+    commit = body.get("commit")
+    # Only the hook names the commit's own time (the REST pipeline does not): lead time.
+    if isinstance(commit, Mapping) and str(commit.get("id") or "") == run.sha:
+        run = replace(run, committed_at=parse_time(commit.get("timestamp")))
     jobs, envs = parse_jobs(body.get("builds") or [], path, run.run_id)
     return run, jobs, envs
 

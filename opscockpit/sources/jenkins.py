@@ -50,7 +50,7 @@ _ENV_PARAMETERS = frozenset({"environment", "env", "deploy_env", "target_env", "
 _BUILD_TREE = (
     "number,url,result,building,timestamp,duration,"
     "actions[causes[userId,userName,shortDescription],parameters[name,value],"
-    "lastBuiltRevision[SHA1,branch[name]]],changeSets[items[commitId]]"
+    "lastBuiltRevision[SHA1,branch[name]]],changeSets[items[commitId,timestamp]]"
 )
 _JOB_FIELDS = "name,fullName,url,_class"
 
@@ -94,6 +94,17 @@ def _revision(build: Mapping[str, Any]) -> tuple[str, str]:
         if items:
             return str(items[-1].get("commitId") or ""), ""
     return "", ""
+
+
+def _commit_time(build: Mapping[str, Any], sha: str) -> datetime | None:
+    """When the built commit was made, from the change set that lists it (epoch ms)."""
+    if not sha:
+        return None
+    for change_set in build.get("changeSets") or []:
+        for item in change_set.get("items") or []:
+            if isinstance(item, Mapping) and item.get("commitId") == sha:
+                return parse_time(item.get("timestamp"))
+    return None
 
 
 def build_environments(build: Mapping[str, Any]) -> list[str]:
@@ -147,6 +158,7 @@ def parse_build(
         actor=actor,
         event=_event(causes),
         attempt=1,
+        committed_at=_commit_time(build, sha),
     )
 
 

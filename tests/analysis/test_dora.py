@@ -14,7 +14,7 @@ from opscockpit.analysis.dora import (
     dora_by_service,
     dora_metrics,
 )
-from opscockpit.records import PipelineRun
+from opscockpit.records import Change, ChangeKind, PipelineRun
 from opscockpit.sources.deploy_rules import deploy_changes, parse_rules
 
 DAY0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -81,28 +81,54 @@ def test_by_service() -> None:
     assert pd.isna(per.loc["web", "time_to_restore_p50_s"])
 
 
-def test_deploys_from_changes_joins_verdicts_and_commit_times() -> None:
-    def run(run_id: str, workflow: str, sha: str, created: datetime, conclusion: str
-            ) -> PipelineRun:
-        return PipelineRun(
-            ts=created, provider="github_actions", repo="acme/api", workflow=workflow,
-            run_id=run_id, branch="main", sha=sha, status="completed", conclusion=conclusion,
-            started_at=created, finished_at=created + timedelta(minutes=5),
-            url=f"https://github.com/acme/api/actions/runs/{run_id}",
-        )
+def _run(run_id: str, workflow: str, sha: str, created: datetime, conclusion: str,
+         committed: datetime | None = None) -> PipelineRun:
+    return PipelineRun(
+        ts=created, provider="github_actions", repo="acme/api", workflow=workflow,
+        run_id=run_id, branch="main", sha=sha, status="completed", conclusion=conclusion,
+        started_at=created, finished_at=created + timedelta(minutes=5),
+        url=f"https://github.com/acme/api/actions/runs/{run_id}", committed_at=committed,
+    )
 
+
+def _frame(records: list[object]) -> pd.DataFrame:
+    frame = pd.DataFrame([asdict(r) for r in records])  # type: ignore[call-overload]
+    if "kind" in frame:
+        frame["kind"] = frame["kind"].astype(str)
+    return frame
+
+
+def test_deploys_from_changes_reads_verdicts_and_commit_times() -> None:
     runs = [
-        run("1", "CI", "a", at(0, 9), "success"),          # push CI: sha a seen at 09:00
-        run("2", "Deploy", "a", at(0, 10), "failure"),
-        run("3", "Deploy", "a", at(0, 11), "success"),
+        _run("1", "CI", "a", at(0, 9), "success"),          # push CI: sha a seen at 09:00
+        _run("2", "Deploy", "a", at(0, 10), "failure"),
+        _run("3", "Deploy", "a", at(0, 11), "success"),
     ]
     changes = deploy_changes(runs, [], parse_rules([{"workflow": "^Deploy$"}]))
     assert [c.id for c in changes] == ["github_actions:acme/api:2:1", "github_actions:acme/api:3:1"]
-    frame = pd.DataFrame([asdict(c) for c in changes])
-    frame["kind"] = frame["kind"].astype(str)
-    deploys = deploys_from_changes(frame, pd.DataFrame([asdict(r) for r in runs]))
+    assert [c.status for c in changes] == ["failure", "success"]
+    deploys = deploys_from_changes(_frame(changes), _frame(runs))
     assert deploys["conclusion"].tolist() == ["failure", "success"]
     assert deploys["committed_at"].tolist() == [pd.Timestamp(at(0, 9))] * 2
     m = dora_metrics(deploys)
     assert m.lead_time_p50_s == 2 * 3600 + 5 * 60  # 09:00 -> 11:05
     assert (m.failed_deployments, m.time_to_restore_p50_s) == (1, 3600)
+
+
+def test_lead_time_starts_at_the_head_commit_when_the_source_names_it() -> None:
+    committed = at(0, 7)  # committed at 07:00, pushed (first CI run) at 09:00
+    runs = [_run("1", "CI", "a", at(0, 9), "success", committed),
+            _run("2", "Deploy", "a", at(0, 11), "success", committed)]
+    changes = deploy_changes(runs, [], parse_rules([{"workflow": "^Deploy$"}]))
+    m = dora_metrics(deploys_from_changes(_frame(changes), _frame(runs)))
+    assert m.lead_time_p50_s == 4 * 3600 + 5 * 60  # 07:00 -> 11:05
+
+
+def test_a_change_without_a_verdict_is_a_success() -> None:
+    change = Change(ts=at(0, 10), id="argo:1", kind=ChangeKind.DEPLOY, service="api", sha="x")
+    config = Change(ts=at(0, 11), id="cfg:1", kind=ChangeKind.CONFIG, service="api")
+    deploys = deploys_from_changes(_frame([change, config]))
+    assert deploys[["service", "conclusion"]].values.tolist() == [["api", "success"]]
+    assert deploys["committed_at"].isna().all()
+    legacy = _frame([change]).drop(columns=["status"])  # a store from before the column
+    assert deploys_from_changes(legacy)["conclusion"].tolist() == ["success"]

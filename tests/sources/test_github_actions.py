@@ -59,6 +59,7 @@ def test_parse_runs_reads_every_field() -> None:
     assert first.finished_at == datetime(2024, 2, 9, 10, 10, 59, tzinfo=UTC)
     assert first.url == f"https://github.com/{REPO}/actions/runs/7842477524"
     assert (first.actor, first.event, first.attempt) == ("gsmet", "workflow_dispatch", 1)
+    assert first.committed_at == datetime(2023, 11, 8, 21, 53, 11, tzinfo=UTC)  # head_commit
     failing = next(r for r in runs if r.workflow == "Failing workflow")
     assert (failing.conclusion, failing.event) == ("failure", "push")
 
@@ -284,6 +285,7 @@ async def test_deploy_rules_record_changes() -> None:
     assert change.author == "gsmet"
     assert change.url.endswith("/actions/runs/7842477524")
     assert change.source == "gh"
+    assert sorted(c.status for c in by_id.values()) == ["failure", "success", "success"]
 
 
 def test_options_are_validated() -> None:

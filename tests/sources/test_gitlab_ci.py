@@ -102,6 +102,8 @@ def test_webhook_with_utc_suffix_times_and_environments() -> None:
     assert run.finished_at == datetime(2016, 8, 12, 15, 26, 29, tzinfo=UTC)
     assert (run.actor, run.event, run.branch) == ("user1", "merge_request_event", "master")
     assert run.url == "http://192.168.64.1:3005/gitlab-org/gitlab-test/-/pipelines/31"
+    # The hook's commit carries its own time (+02:00): DORA lead time starts there.
+    assert run.committed_at == datetime(2016, 8, 12, 15, 23, 21, tzinfo=UTC)
     assert len(jobs) == 5 and {j.run_id for j in jobs} == {"31"}
     assert envs == {"380": "production"}
     build = next(j for j in jobs if j.name == "build-image")
@@ -115,7 +117,9 @@ def test_webhook_with_utc_suffix_times_and_environments() -> None:
     ]
     by_env = deploy_changes([run], deployed, rules, job_environments=envs)
     # Webhook builds carry no URL of their own: the pipeline's stands in.
-    assert [(c.service, c.ts, c.url) for c in by_env] == [("gitlab-test", run.ts, run.url)]
+    assert [(c.service, c.ts, c.url, c.status) for c in by_env] == [
+        ("gitlab-test", run.ts, run.url, "success")
+    ]
 
 
 @respx.mock

@@ -51,6 +51,7 @@ def test_parse_build() -> None:
     assert run.sha == "d27afa0805201322d846d7defc29b82c88d9b5ce"
     assert (run.actor, run.event) == ("anonymous", "manual")
     assert run.url == f"{BASE}/job/fish/10/"
+    assert run.committed_at == STARTED  # the change set's commit timestamp (epoch ms)
 
 
 def test_parse_wfapi_runs_turns_stages_into_jobs() -> None:
