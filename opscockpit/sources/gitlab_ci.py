@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
 
@@ -74,6 +74,12 @@ def parse_pipeline(item: Mapping[str, Any], project: str = "") -> PipelineRun:
         raise ValueError(f"pipeline {item.get('id')} has no created_at")
     status, conclusion = status_and_conclusion(item.get("status"))
     url = str(item.get("web_url") or "")
+    finished = parse_time(item.get("finished_at")) if status == "completed" else None
+    started = parse_time(item.get("started_at"))
+    duration = item.get("duration")
+    if started is None and finished is not None and isinstance(duration, int | float):
+        # A pipeline hook names no start: its end minus its running time is one.
+        started = finished - timedelta(seconds=float(duration))
     return PipelineRun(
         ts=created,
         provider=PROVIDER,
@@ -84,8 +90,8 @@ def parse_pipeline(item: Mapping[str, Any], project: str = "") -> PipelineRun:
         sha=str(item.get("sha") or ""),
         status=status,
         conclusion=conclusion,
-        started_at=parse_time(item.get("started_at")),
-        finished_at=parse_time(item.get("finished_at")) if status == "completed" else None,
+        started_at=started,
+        finished_at=finished,
         url=url,
         actor=_username(item.get("user")),
         event=str(item.get("source") or ""),

@@ -100,6 +100,7 @@ def test_webhook_with_utc_suffix_times_and_environments() -> None:
     assert run.repo == "gitlab-org/gitlab-test"
     assert run.ts == datetime(2016, 8, 12, 15, 23, 28, tzinfo=UTC)
     assert run.finished_at == datetime(2016, 8, 12, 15, 26, 29, tzinfo=UTC)
+    assert run.started_at == datetime(2016, 8, 12, 15, 25, 26, tzinfo=UTC)  # end - 63 s
     assert (run.actor, run.event, run.branch) == ("user1", "merge_request_event", "master")
     assert run.url == "http://192.168.64.1:3005/gitlab-org/gitlab-test/-/pipelines/31"
     # The hook's commit carries its own time (+02:00): DORA lead time starts there.
