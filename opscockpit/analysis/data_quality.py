@@ -34,7 +34,9 @@ class QualitySettings:
 
 
 @dataclass(frozen=True, slots=True)
-class _Profile:
+class ColumnProfile:
+    """One reference column's shape: its kind, missing share, range, categories, types."""
+
     kind: str
     missing_share: float
     low: float
@@ -51,7 +53,7 @@ def _type_of(value: object) -> str:
     return "text"
 
 
-def _profile(values: pd.Series, categorical: Sequence[str]) -> _Profile:
+def _profile(values: pd.Series, categorical: Sequence[str]) -> ColumnProfile:
     kind = column_kind(values, categorical)
     present = values.dropna()
     low = high = np.nan
@@ -60,7 +62,7 @@ def _profile(values: pd.Series, categorical: Sequence[str]) -> _Profile:
         if len(numbers):
             low, high = float(numbers.min()), float(numbers.max())
     types = frozenset(present.map(_type_of).unique()) if len(present) else frozenset()
-    return _Profile(
+    return ColumnProfile(
         kind=kind,
         missing_share=float(values.isna().mean()) if len(values) else 0.0,
         low=low, high=high,
@@ -69,7 +71,7 @@ def _profile(values: pd.Series, categorical: Sequence[str]) -> _Profile:
     )
 
 
-def _check(values: pd.Series, profile: _Profile) -> dict[str, object]:
+def _check(values: pd.Series, profile: ColumnProfile) -> dict[str, object]:
     n = len(values)
     present = values.dropna()
     out: dict[str, object] = {
@@ -99,19 +101,36 @@ def _check(values: pd.Series, profile: _Profile) -> dict[str, object]:
     return out
 
 
+def reference_profiles(
+    reference: pd.DataFrame, columns: Sequence[str], settings: QualitySettings | None = None
+) -> dict[str, ColumnProfile]:
+    """What each column looked like in the reference: computed once, used by every window."""
+    categorical = (settings or QualitySettings()).categorical
+    return {c: _profile(reference[c], categorical) for c in columns}
+
+
+def window_quality(
+    chunk: pd.DataFrame, profiles: dict[str, ColumnProfile], index: int, start: object
+) -> list[dict[str, object]]:
+    """The ``QUALITY_COLUMNS`` rows of one window (a column absent from it is all missing)."""
+    rows: list[dict[str, object]] = []
+    for column, profile in profiles.items():
+        values = chunk[column] if column in chunk else pd.Series(np.nan, index=chunk.index)
+        rows.append({"window": index, "window_start": start, "column": column,
+                     "kind": profile.kind, **_check(values, profile)})
+    return rows
+
+
 def data_quality_by_window(
     current: pd.DataFrame, reference: pd.DataFrame, columns: Sequence[str],
     settings: QualitySettings | None = None, ts: str = "ts",
 ) -> pd.DataFrame:
     """One row per (window, column) with the four checks."""
     settings = settings or QualitySettings()
-    profiles = {c: _profile(reference[c], settings.categorical) for c in columns}
+    profiles = reference_profiles(reference, columns, settings)
     rows: list[dict[str, object]] = []
     for index, start, _, chunk in split_windows(current, settings.window, ts):
-        for column in columns:
-            values = chunk[column] if column in chunk else pd.Series(np.nan, index=chunk.index)
-            rows.append({"window": index, "window_start": start, "column": column,
-                         "kind": profiles[column].kind, **_check(values, profiles[column])})
+        rows += window_quality(chunk, profiles, index, start)
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 

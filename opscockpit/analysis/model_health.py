@@ -17,28 +17,37 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from opscockpit.analysis.data_quality import (
+    QUALITY_COLUMNS,
+    ColumnProfile,
     QualitySettings,
-    data_quality_by_window,
     quality_issues,
+    reference_profiles,
+    window_quality,
 )
 from opscockpit.analysis.drift import (
+    DRIFT_COLUMNS,
     DriftSettings,
+    PreparedReference,
+    Window,
     dataset_drift,
-    drift_by_window,
     drift_onsets,
     onset_index,
+    prepare_reference,
     still_active,
+    window_bounds,
+    window_drift,
 )
 from opscockpit.analysis.model_performance import (
     HIGHER_IS_BETTER,
+    PERFORMANCE_COLUMNS,
     PerformanceSettings,
     Task,
     detect_task,
     performance_by_window,
+    window_metrics,
 )
 
 FIXED = ("ts", "model", "version", "record_id", "prediction", "score", "label")
@@ -138,31 +147,10 @@ def model_report(
     settings: HealthSettings | None = None,
 ) -> list[dict[str, Any]]:
     """The report's ``models`` entries (DESIGN.md): plain JSON-ready dicts."""
+    # model_json reads ModelHealth from here: imported late to keep the import one-way.
+    from opscockpit.analysis.model_json import health_to_dict
+
     return [health_to_dict(h) for h in model_health(frame, reference, settings)]
-
-
-def health_to_dict(health: ModelHealth) -> dict[str, Any]:
-    latest = _latest_per_feature(health.drift, health.onsets)
-    return {
-        "model": health.model,
-        "version": health.version,
-        "status": str(health.status),
-        "drift": latest,
-        "performance": [
-            {"window_start": _iso(r.window_start), "metric": r.metric, "value": float(r.value),
-             "n": int(r.n)}
-            for r in health.performance.itertuples(index=False)
-        ],
-        "data_quality": _issue_summary(health.issues),
-        "rows": health.rows,
-        "labelled_rows": health.labelled_rows,
-        "reference_rows": health.reference_rows,
-        "drifted_features": health.drifted_features,
-        "drift_onset": _iso(health.drift_onset),
-        "degraded_since": _iso(health.degraded_since),
-        "primary_metric": health.primary_metric,
-        "band": list(health.band) if health.band else None,
-    }
 
 
 # ---------------------------------------------------------------- one model version
@@ -176,24 +164,95 @@ def _one(
         reference, current = split_reference(rows, settings)
     else:
         current = rows.sort_values("ts", kind="stable")
+    base = make_baseline(reference, current, settings)
+    times = current.get("ts")
+    verdicts = [judge_window(base, w, current.iloc[w.lo : w.hi])
+                for w in window_bounds(times, len(current), settings.window)]
+    return assemble(model, version, base, verdicts)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What every window of one model version is judged against, computed once: the
+    prepared reference columns, their quality profiles, the task and the reference's own
+    performance per window (the band)."""
+
+    reference: pd.DataFrame
+    columns: tuple[str, ...]
+    prepared: tuple[PreparedReference, ...]
+    profiles: dict[str, ColumnProfile]
+    task: Task
+    ref_performance: pd.DataFrame
+    settings: HealthSettings
+    drift_settings: DriftSettings
+    quality_settings: QualitySettings
+    performance_settings: PerformanceSettings
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    """One window's rows of the drift, quality and performance frames."""
+
+    window: Window
+    rows: int
+    labelled_rows: int
+    drift: list[dict[str, object]]
+    quality: list[dict[str, object]]
+    performance: list[dict[str, object]]
+
+
+def make_baseline(reference: pd.DataFrame, current: pd.DataFrame, settings: HealthSettings
+                  ) -> Baseline:
+    """``current`` only decides the columns and, without reference labels, the task."""
     columns = _columns(current, reference, settings)
     drift_settings = replace(settings.drift, window=settings.window)
-    drift = drift_by_window(current, reference, columns, drift_settings)
+    quality_settings = replace(settings.quality, window=settings.window)
+    task = _task(current, reference, settings)
+    performance_settings = _fixed_task(settings.performance, task)
+    return Baseline(
+        reference=reference, columns=tuple(columns),
+        prepared=tuple(prepare_reference(reference[c], drift_settings) for c in columns),
+        profiles=reference_profiles(reference, columns, quality_settings), task=task,
+        ref_performance=performance_by_window(reference, settings.window,
+                                              performance_settings),
+        settings=settings, drift_settings=drift_settings, quality_settings=quality_settings,
+        performance_settings=performance_settings,
+    )
+
+
+def judge_window(base: Baseline, window: Window, chunk: pd.DataFrame) -> WindowVerdict:
+    """Drift, quality and performance of the rows of one window."""
+    drift = window_drift(base.prepared, window, chunk, base.drift_settings) \
+        if len(chunk) >= base.drift_settings.min_window_rows else []
+    quality = window_quality(chunk, base.profiles, window.index, window.start)
+    has_labels = "label" in chunk and "prediction" in chunk
+    labelled = chunk["label"].notna() if "label" in chunk else pd.Series(False, chunk.index)
+    performance: list[dict[str, object]] = []
+    if has_labels and labelled.any():
+        n = int((labelled & chunk["prediction"].notna()).sum())
+        performance = [
+            {"window": window.index, "window_start": window.start, "metric": metric,
+             "value": value, "n": n}
+            for metric, value in window_metrics(chunk, base.task,
+                                                base.performance_settings).items()
+        ]
+    return WindowVerdict(window, len(chunk), int(labelled.sum()), drift, quality, performance)
+
+
+def assemble(model: str, version: str, base: Baseline, verdicts: list[WindowVerdict]
+             ) -> ModelHealth:
+    """One status and its evidence from the windows judged so far, oldest first."""
+    settings, drift_settings = base.settings, base.drift_settings
+    drift = _frame([r for v in verdicts for r in v.drift], DRIFT_COLUMNS)
+    quality = _frame([r for v in verdicts for r in v.quality], QUALITY_COLUMNS)
+    performance = _frame([r for v in verdicts for r in v.performance], PERFORMANCE_COLUMNS)
     onsets = drift_onsets(drift, drift_settings)
     dataset = dataset_drift(drift, drift_settings.dataset_drift_share)
-    quality_settings = replace(settings.quality, window=settings.window)
-    quality = data_quality_by_window(current, reference, columns, quality_settings)
-    issues = quality_issues(quality, quality_settings)
-
-    labelled = current if "label" in current else current.iloc[:0]
-    labelled_rows = int(labelled["label"].notna().sum()) if len(labelled) else 0
-    task = _task(current, reference, settings)
-    performance = performance_by_window(current, settings.window,
-                                        _fixed_task(settings.performance, task))
-    ref_performance = performance_by_window(reference, settings.window,
-                                            _fixed_task(settings.performance, task))
-    metric = _primary_metric(performance, ref_performance, task, settings)
-    band = _band(metric, reference, ref_performance, settings, task) if metric else None
+    issues = quality_issues(quality, base.quality_settings)
+    labelled_rows = sum(v.labelled_rows for v in verdicts)
+    metric = _primary_metric(performance, base.ref_performance, base.task, settings)
+    band = _band(metric, base.reference, base.ref_performance, settings, base.task) \
+        if metric else None
     degraded_since = _degraded_since(performance, metric, band, drift_settings)
 
     latest_window = drift["window"].max() if len(drift) else None
@@ -212,14 +271,18 @@ def _one(
     spark = performance.loc[performance["metric"] == metric, "value"].astype(float).tolist() \
         if metric else []
     return ModelHealth(
-        model=model, version=version, status=status, rows=len(current),
-        labelled_rows=labelled_rows, reference_rows=len(reference),
+        model=model, version=version, status=status, rows=sum(v.rows for v in verdicts),
+        labelled_rows=labelled_rows, reference_rows=len(base.reference),
         drifted_features=drifted_now,
         drift_onset=active["onset"].min() if len(active) else None,
         degraded_since=degraded_since, primary_metric=metric, band=band, sparkline=spark,
         drift=drift, onsets=onsets, dataset=dataset, performance=performance,
         quality=quality, issues=issues,
     )
+
+
+def _frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _reference_for(reference: pd.DataFrame | None, model: object, version: object
@@ -303,52 +366,3 @@ def _degraded_since(performance: pd.DataFrame, metric: str | None,
     if at is None or not still_active(bad.tolist(), settings.onset_k, settings.onset_m):
         return None
     return series["window_start"].iloc[at]
-
-
-def _latest_per_feature(drift: pd.DataFrame, onsets: pd.DataFrame) -> list[dict[str, Any]]:
-    if drift.empty:
-        return []
-    latest = drift.sort_values("window").groupby("feature", sort=False).tail(1)
-    merged = latest.merge(onsets[["feature", "onset", "active"]], on="feature", how="left")
-    merged["rank_onset"] = merged["onset"].map(
-        lambda t: t.value if isinstance(t, pd.Timestamp) and not pd.isna(t) else np.iinfo(
-            np.int64).max)
-    merged = merged.sort_values(["drifted", "active", "rank_onset", "statistic"],
-                                ascending=[False, False, True, False], kind="stable")
-    return [{
-        "feature": r.feature, "method": r.method, "statistic": _finite(r.statistic),
-        "threshold": float(r.threshold), "drifted": bool(r.drifted),
-        "onset": _iso(r.onset), "p_value": _finite(r.p_value),
-        "window_start": _iso(r.window_start),
-    } for r in merged.itertuples(index=False)]
-
-
-def _issue_summary(issues: pd.DataFrame) -> list[dict[str, Any]]:
-    """One entry per (column, check): how bad at worst and since when; latest first."""
-    if issues.empty:
-        return []
-    out = []
-    for (column, check), group in issues.groupby(["column", "check"], sort=False):
-        worst = group.loc[group["value"].idxmax()]
-        out.append({
-            "column": column, "check": check, "value": float(worst["value"]),
-            "summary": worst["summary"], "windows": len(group),
-            "first_seen": _iso(group["window_start"].min()),
-            "last_seen": _iso(group["window_start"].max()),
-        })
-    return sorted(out, key=lambda d: (d["last_seen"] or "", d["value"]), reverse=True)
-
-
-def _finite(value: object) -> float | None:
-    """JSON has no infinity (chi-square's verdict on an unseen category): null instead."""
-    if value is None or pd.isna(value) or not np.isfinite(float(value)):  # type: ignore[arg-type]
-        return None
-    return float(value)  # type: ignore[arg-type]
-
-
-def _iso(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.isoformat().replace("+00:00", "Z")
