@@ -104,7 +104,9 @@ def _best_of(repeat: int, fn, arg):  # type: ignore[no-untyped-def]
 
 def _mine(contents: list[str]) -> tuple[list[str], TemplateMiner]:
     miner = TemplateMiner(MinerParams())
-    return [miner.add(c).template_id for c in contents], miner
+    add = miner.add
+    ids = [add(c).template_id for c in contents]
+    return [miner.canonical(i) for i in ids], miner
 
 
 def _drain3(contents: list[str], repeat: int) -> dict | None:

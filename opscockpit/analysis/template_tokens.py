@@ -71,30 +71,80 @@ def mask(message: str) -> str:
     return _LIST_RE.sub(r"\1", masked) if ",<" in masked else masked
 
 
-class Masker:
-    """Token-wise masking with a bounded memo: constant words recur on almost every line.
+# Digit shape of a token: 1-9 become "1" and "0" stays (the only digit a mask singles out
+# is the "0" of "0x"), lengths unchanged. Every mask looks at digits only as ``\d`` or
+# hex digits, so a token masks exactly like its shape wherever the shape's digits all fall
+# inside masked spans. ``bytes.translate`` is ~10x faster than ``str.translate``.
+_SHAPE = bytes.maketrans(b"123456789", b"111111111")
+_DIGIT_RE = re.compile(r"\d")
 
-    Masks never span whitespace and their look-arounds treat whitespace like the ends of
-    a string, so masking token by token gives the same result as masking the whole line.
+
+def _mask_token(token: str) -> str:
+    if token.isalpha():
+        return token
+    return mask(token)
+
+
+class Masker:
+    """Masking by whitespace token with bounded memos; ``key`` is the miner's hot path.
+
+    Masks never span whitespace and their look-arounds treat whitespace like the ends of a
+    string, so masking token by token gives the same result as masking the whole line.
+    The memo is keyed by digit *shape*: values rarely recur (a block id, a port) but their
+    shapes do, ``blk_-1608999687919862906`` and every other block id share
+    ``blk_-1111111111111111111``, and a constant word is its own shape. A shape whose mask
+    leaves a digit unmasked (``wl0``) cannot stand for its tokens; those are masked one
+    by one.
     """
 
     def __init__(self, max_cache: int = 200_000) -> None:
-        self._cache: dict[str, str] = {}
+        self._shapes: dict[str, str] = {}  # digit shape -> masked shape, "" = not usable
+        self._cache: dict[str, str] = {}  # token -> masked, for the unusable shapes only
         self._max_cache = max_cache
 
     def tokens(self, message: str) -> list[str]:
+        return list(self.key(message))
+
+    def key(self, message: str) -> tuple[str, ...]:
+        """The masked tokens of ``message`` as a tuple (hashable: the miner's memo key)."""
+        # Translating digits and splitting in C, then one dict lookup per token: a line
+        # whose shapes are all known never runs a Python-level loop.
+        shaped = message.encode("utf-8", "surrogatepass").translate(_SHAPE)
+        shapes = shaped.decode("utf-8", "surrogatepass").split()
+        out = tuple(map(self._shapes.get, shapes))
+        if all(out):  # neither unknown (None) nor unusable ("")
+            return out
+        return self._slow(message, shapes, out)
+
+    def _slow(self, message: str, shapes: list[str], known: tuple[str | None, ...]
+              ) -> tuple[str, ...]:
+        words = message.split()
         out: list[str] = []
-        cache = self._cache
-        for token in message.split():
-            hit = cache.get(token)
+        for word, shape, hit in zip(words, shapes, known, strict=True):
             if hit is None:
-                hit = token if token.isalpha() else mask(token)
-                if len(cache) >= self._max_cache:
-                    cache.clear()  # a cheap bound; rebuilding the hot words is quick
-                cache[token] = hit
-            # A mask may yield "<NUM>,<NUM>"-style lists; collapse handled by mask().
-            out.append(hit)
-        return out
+                hit = self._learn_shape(shape)
+            out.append(hit or self._exact(word))
+        return tuple(out)
+
+    def _learn_shape(self, shape: str) -> str:
+        masked = _mask_token(shape)
+        usable = _DIGIT_RE.search(PLACEHOLDER_RE.sub("", masked)) is None
+        if len(self._shapes) >= self._max_cache:
+            self._shapes.clear()  # a cheap bound; the hot shapes come back quickly
+        self._shapes[shape] = masked if usable else ""
+        return self._shapes[shape]
+
+    def _exact(self, token: str) -> str:
+        hit = self._cache.get(token)
+        if hit is None:
+            hit = _mask_token(token)
+            self._remember(token, hit)
+        return hit
+
+    def _remember(self, token: str, masked: str) -> None:
+        if len(self._cache) >= self._max_cache:
+            self._cache.clear()
+        self._cache[token] = masked
 
 
 def tokenize(message: str, masker: Callable[[str], str] = mask) -> list[str]:

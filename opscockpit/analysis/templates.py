@@ -8,6 +8,18 @@ reaches ``similarity``, and the positions that disagree become ``<*>``. Otherwis
 a new template. A message therefore costs O(its tokens x the templates in its leaf),
 independent of how much history the miner has seen.
 
+Two words that differ where a template has a constant word (``VM Paused`` / ``VM
+Resumed``, ``to spawn`` / ``to destroy``) usually name different events, while values that
+differ (numbers, ids, hosts…) are the variables of one event. So a word-for-word
+disagreement blocks a merge, unless the word follows a noun that names a person
+(``user alice``), or the position has by now shown ``word_variety`` different words: an
+enumeration that long is a variable (user names, process names), and its templates merge
+into the oldest of them, whose id the others become aliases of.
+
+A message whose masked tokens were seen before, in a leaf that has not changed since,
+goes straight to the same template (a memo keyed by the token tuple): the decision only
+depends on the leaf's templates, so this is exact, and most lines of a log take that path.
+
 Template ids are a short hash of the first text a template had and are kept when it
 generalises, so an id seen by an operator yesterday still names the same template today.
 """
@@ -29,7 +41,13 @@ from opscockpit.analysis.template_tokens import (
     plain,
 )
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2 added aliases; version 1 states load as having none
+_READABLE_VERSIONS = (1, 2)
+_MEMO_SIZE = 1 << 16
+
+# Nouns after which a word is a name, not a verb or a state: "for user alice".
+_NAME_NOUNS = frozenset({"user", "username", "account", "login"})
+_PUNCT = "\"'`()[]{}<>,;:.!?=/\\|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +59,7 @@ class MinerParams:
     max_children: int = 100
     wildcard_weight: float = 0.5  # how much a ``<*>`` position counts as agreeing
     typed_weight: float = 0.0  # how much an agreeing typed slot (``<NUM>``…) counts
-
-
-@dataclass(slots=True)
-class _Template:
-    id: str
-    tokens: list[str]
-    count: int
-    path: tuple[str, ...]
-    wildcards: int = 0
-
-
-@dataclass(slots=True)
-class _Node:
-    children: dict[str, _Node] = field(default_factory=dict)
-    templates: list[int] = field(default_factory=list)  # indexes into TemplateMiner._templates
+    word_variety: int = 5  # different words seen at one position that make it a variable
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,31 @@ class MatchResult:
     template: str
     is_new: bool
     changed: bool  # an existing template generalised to take this message
+
+
+@dataclass(slots=True, eq=False)
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    templates: list[_Template] = field(default_factory=list)  # live ones, oldest first
+    version: int = 0  # bumped on every change to ``templates``: invalidates the memo
+
+
+@dataclass(slots=True, eq=False)
+class _Template:
+    id: str
+    tokens: list[str]
+    count: int
+    path: tuple[str, ...]
+    leaf: _Node
+    wildcards: int = 0
+    result: MatchResult = field(init=False)  # what a repeat of a known message returns
+
+    def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.wildcards = self.tokens.count(WILDCARD)
+        self.result = MatchResult(self.id, " ".join(self.tokens), False, False)
 
 
 _TYPED = frozenset(f"<{name}>" for name in MASK_TYPES)
@@ -77,6 +106,34 @@ def _is_slot(token: str) -> bool:
         return False
     rest = PLACEHOLDER_RE.sub("", token)
     return rest != token and not any(c.isalnum() for c in rest)
+
+
+def _word_of(token: str) -> str:
+    """What a token says in words: ``(reserved)`` -> ``reserved``; "" for a plain value.
+
+    A token with a digit the masks left (``wl0``) is a value, and so are the names of days
+    and months, which only ever date something. A token holding a slot is a value; after
+    ``key=`` or ``key:`` it is a value of that key (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``):
+    values of different keys disagree, a value and a word never do.
+    """
+    if "<" in token:
+        found = PLACEHOLDER_RE.search(token)
+        if found is not None:
+            head = token[: found.start()]
+            key = "".join(c for c in head if c.isalpha()) if head[-1:] in ("=", ":") else ""
+            return "<" + key if key else ""
+    if any(c.isdigit() for c in token):
+        return ""
+    letters = "".join(c for c in token if c.isalpha())
+    return "" if letters.lower() in _CALENDAR else letters
+
+
+_CALENDAR = frozenset({
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "may", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march", "april",
+    "june", "july", "august", "september", "october", "november", "december",
+})
 
 
 def _has_digit(token: str) -> bool:
@@ -93,11 +150,43 @@ class TemplateMiner:
     def __init__(self, params: MinerParams | None = None) -> None:
         self.params = params or MinerParams()
         self._root = _Node()
-        self._templates: list[_Template] = []
-        self._by_id: dict[str, int] = {}
+        self._order: list[_Template] = []  # every template ever made, dead ones included
+        self._by_id: dict[str, _Template] = {}  # live templates
+        self._aliases: dict[str, str] = {}  # merged-away id -> live id
         self._masker = Masker()
+        self._memo: dict[tuple[str, ...], tuple[_Template, int]] = {}
+        self._words: dict[str, tuple[bool, str]] = {}  # token -> (is slot, its word)
 
     # -- mining -------------------------------------------------------------------------
+    def add(self, message: str) -> MatchResult:
+        tokens = self._masker.key(message)
+        hit = self._memo.get(tokens)
+        if hit is not None:
+            t, version = hit
+            if t.leaf.version == version:
+                t.count += 1
+                return t.result
+        return self._add(tokens)
+
+    def _add(self, tokens: tuple[str, ...]) -> MatchResult:
+        leaf, path = self._route(tokens, create=True)
+        assert leaf is not None
+        t, family = self._choose(leaf, tokens)
+        if t is not None and family is None:
+            t.count += 1
+            changed = self._generalise(t, [tokens])
+            if not changed:
+                self._remember(tokens, t)
+            return MatchResult(t.id, t.result.template, False, changed) if changed else t.result
+        if t is not None and family is not None:
+            return self._merge(t, family, tokens)
+        return self._create(leaf, path, tokens)
+
+    def _remember(self, tokens: tuple[str, ...], t: _Template) -> None:
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()  # a cheap bound: hot lines come back on their next sighting
+        self._memo[tokens] = (t, t.leaf.version)
+
     def _route(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
         node = self._root
         key = str(len(tokens))
@@ -124,93 +213,171 @@ class TemplateMiner:
             node = child
         return node, tuple(path)
 
-    def _best(self, leaf: _Node, tokens: Sequence[str]) -> tuple[int | None, float]:
-        best: int | None = None
-        best_key = (-1.0, -1)
+    def _word(self, token: str) -> tuple[bool, str]:
+        hit = self._words.get(token)
+        if hit is None:
+            slot = _is_slot(token)
+            hit = (slot, "" if slot else _word_of(token))
+            if len(self._words) >= _MEMO_SIZE:
+                self._words.clear()
+            self._words[token] = hit
+        return hit
+
+    def _score(self, t: _Template, tokens: Sequence[str], words: list[tuple[bool, str]],
+               named: list[bool]) -> tuple[float, int, int]:
+        """Similarity, the number of word-for-word conflicts and the last one's position."""
         w = self.params.wildcard_weight
         tw = self.params.typed_weight
-        slots = [_is_slot(b) for b in tokens]
-        for idx in leaf.templates:
-            t = self._templates[idx]
-            same = 0.0
-            weight = 0.0
-            for a, b, b_slot in zip(t.tokens, tokens, slots, strict=True):
-                if b_slot and (a in (b, WILDCARD) or _is_slot(a)):
+        same = weight = 0.0
+        conflicts, where = 0, -1
+        for i, a in enumerate(t.tokens):
+            b_slot, b_word = words[i]
+            if a == tokens[i] or a == WILDCARD:
+                if b_slot:
                     # Two variables agree on nothing but being variables: weigh them by
                     # ``typed_weight`` (0 = judge only by the constant words).
                     same += tw
                     weight += tw
-                elif a == WILDCARD:
-                    same += w
-                    weight += 1.0
                 else:
+                    same += 1.0 if a != WILDCARD else w
                     weight += 1.0
-                    if a == b:
-                        same += 1.0
-            sim = same / weight if weight else 1.0
-            key = (sim, t.wildcards)
-            if key > best_key:
-                best_key, best = key, idx
-        return best, best_key[0]
+                continue
+            a_slot, a_word = self._word(a)
+            if a_slot and b_slot:
+                same += tw
+                weight += tw
+                continue
+            weight += 1.0
+            if (a_word and b_word and a_word != b_word and not named[i]
+                    and (a_word[0] == "<") == (b_word[0] == "<")):
+                conflicts += 1
+                where = i
+        return (same / weight if weight else 1.0), conflicts, where
 
-    def add(self, message: str) -> MatchResult:
-        tokens = self._masker.tokens(message)
-        leaf, path = self._route(tokens, create=True)
-        assert leaf is not None
-        idx, sim = self._best(leaf, tokens)
-        if idx is not None and sim >= self.params.similarity:
-            t = self._templates[idx]
-            t.count += 1
-            changed = False
-            for i, (a, b) in enumerate(zip(t.tokens, tokens, strict=True)):
+    def _choose(self, leaf: _Node, tokens: tuple[str, ...]
+                ) -> tuple[_Template | None, list[_Template] | None]:
+        """``(t, None)``: join ``t``; ``(t, family)``: merge the family into ``t``; else new."""
+        if not leaf.templates:
+            return None, None
+        words = [self._word(tok) for tok in tokens]
+        named = [False] + [tok.lower().strip(_PUNCT) in _NAME_NOUNS for tok in tokens[:-1]]
+        best: _Template | None = None
+        best_key = (-1.0, -1)
+        near: tuple[_Template, int] | None = None
+        near_sim = -1.0
+        for t in leaf.templates:
+            sim, conflicts, where = self._score(t, tokens, words, named)
+            if conflicts == 0:
+                key = (sim, t.wildcards)
+                if key > best_key:
+                    best_key, best = key, t
+            elif conflicts == 1 and sim > near_sim:
+                near, near_sim = (t, where), sim
+        threshold = self.params.similarity
+        if best is not None and best_key[0] >= threshold:
+            return best, None
+        if near is not None and near_sim >= threshold:
+            family = self._family(leaf, *near)
+            variety = {t.tokens[near[1]] for t in family} | {tokens[near[1]]}
+            if len(variety) >= self.params.word_variety:
+                return min(family, key=self._order.index), family
+        return None, None
+
+    def _family(self, leaf: _Node, t: _Template, pos: int) -> list[_Template]:
+        """``t`` and the templates of its leaf that differ from it only by the word at ``pos``."""
+        out = [t]
+        for s in leaf.templates:
+            if s is t or s.tokens[pos] == WILDCARD or not self._word(s.tokens[pos])[1]:
+                continue
+            if all(i == pos or not self._conflict(a, b)
+                   for i, (a, b) in enumerate(zip(s.tokens, t.tokens, strict=True))):
+                out.append(s)
+        return out
+
+    def _conflict(self, a: str, b: str) -> bool:
+        if a == b or WILDCARD in (a, b):
+            return False
+        a_word, b_word = self._word(a)[1], self._word(b)[1]
+        return bool(a_word and b_word and a_word != b_word
+                    and (a_word[0] == "<") == (b_word[0] == "<"))
+
+    def _generalise(self, t: _Template, others: Iterable[Sequence[str]]) -> bool:
+        changed = False
+        for other in others:
+            for i, (a, b) in enumerate(zip(t.tokens, other, strict=True)):
                 if a != b and a != WILDCARD:
                     t.tokens[i] = WILDCARD
-                    t.wildcards += 1
                     changed = True
-            return MatchResult(t.id, " ".join(t.tokens), False, changed)
+        if changed:
+            t.refresh()
+            t.leaf.version += 1
+        return changed
+
+    def _merge(self, keep: _Template, family: list[_Template],
+               tokens: tuple[str, ...]) -> MatchResult:
+        leaf = keep.leaf
+        gone = [s for s in family if s is not keep]
+        keep.count += 1 + sum(s.count for s in gone)
+        self._generalise(keep, [*(s.tokens for s in gone), tokens])
+        for s in gone:
+            leaf.templates.remove(s)
+            del self._by_id[s.id]
+            self._aliases[s.id] = keep.id
+        for old, new in self._aliases.items():
+            if new in self._aliases:  # an alias of a template merged just now
+                self._aliases[old] = keep.id
+        leaf.version += 1
+        return MatchResult(keep.id, keep.result.template, False, True)
+
+    def _create(self, leaf: _Node, path: tuple[str, ...], tokens: Sequence[str]) -> MatchResult:
         text = " ".join(tokens)
-        tid = self._new_id(text)
-        self._by_id[tid] = len(self._templates)
-        leaf.templates.append(len(self._templates))
-        self._templates.append(_Template(tid, list(tokens), 1, path, tokens.count(WILDCARD)))
-        return MatchResult(tid, text, True, False)
+        t = _Template(self._new_id(text), list(tokens), 1, path, leaf)
+        self._by_id[t.id] = t
+        self._order.append(t)
+        leaf.templates.append(t)
+        leaf.version += 1
+        return MatchResult(t.id, text, True, False)
 
     def _new_id(self, text: str) -> str:
         base = template_id_for(text)
         tid, n = base, 1
         # The same first text can recur once its first template has generalised away.
-        while tid in self._by_id:
+        while tid in self._by_id or tid in self._aliases:
             n += 1
             tid = f"{base}~{n}"
         return tid
 
     def match(self, message: str) -> str | None:
-        """The id of the template ``message`` would join, without learning from it."""
-        tokens = self._masker.tokens(message)
+        """The id of the template ``message`` is an instance of, without learning from it."""
+        tokens = self._masker.key(message)
+        hit = self._memo.get(tokens)
+        if hit is not None and hit[0].leaf.version == hit[1]:
+            return hit[0].id
         leaf, _ = self._route(tokens, create=False)
         if leaf is None:
             return None
-        idx, sim = self._best(leaf, tokens)
-        if idx is None or sim < self.params.similarity:
+        t, family = self._choose(leaf, tokens)
+        if t is None or family is not None:
             return None
-        t = self._templates[idx]
         if all(a in (WILDCARD, b) for a, b in zip(t.tokens, tokens, strict=True)):
             return t.id
         return None
 
     # -- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._templates)
+        return len(self._by_id)
+
+    def canonical(self, template_id: str) -> str:
+        """The live id for ``template_id``: itself, or the template it was merged into."""
+        return self._aliases.get(template_id, template_id)
 
     def template(self, template_id: str) -> str:
-        return " ".join(self._templates[self._by_id[template_id]].tokens)
+        return self._by_id[self.canonical(template_id)].result.template
 
     def templates(self) -> pd.DataFrame:
         """One row per template: ``EventId, EventTemplate, PlainTemplate, Occurrences``."""
-        rows = [
-            (t.id, " ".join(t.tokens), plain(" ".join(t.tokens)), t.count)
-            for t in self._templates
-        ]
+        rows = [(t.id, t.result.template, plain(t.result.template), t.count)
+                for t in self._order if t.id in self._by_id]
         return pd.DataFrame(rows, columns=["EventId", "EventTemplate", "PlainTemplate",
                                            "Occurrences"])
 
@@ -222,36 +389,41 @@ class TemplateMiner:
             "params": asdict(self.params),
             "templates": [
                 {"id": t.id, "tokens": list(t.tokens), "count": t.count, "path": list(t.path)}
-                for t in self._templates
+                for t in self._order if t.id in self._by_id
             ],
+            "aliases": dict(self._aliases),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TemplateMiner:
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in _READABLE_VERSIONS:
             raise ValueError(f"unknown template-miner state version {state.get('version')!r}")
         miner = cls(MinerParams(**state["params"]))
         for item in state["templates"]:
             node = miner._root
             for key in item["path"]:
                 node = node.children.setdefault(key, _Node())
-            idx = len(miner._templates)
-            tokens = list(item["tokens"])
-            miner._templates.append(
-                _Template(item["id"], tokens, int(item["count"]), tuple(item["path"]),
-                          tokens.count(WILDCARD))
-            )
-            miner._by_id[item["id"]] = idx
-            node.templates.append(idx)
+            t = _Template(item["id"], list(item["tokens"]), int(item["count"]),
+                          tuple(item["path"]), node)
+            miner._order.append(t)
+            miner._by_id[t.id] = t
+            node.templates.append(t)
+        miner._aliases = dict(state.get("aliases", {}))
         return miner
 
 
 def mine(
     messages: Iterable[str], params: MinerParams | None = None, *, plain_templates: bool = False
 ) -> pd.DataFrame:
-    """``EventId, EventTemplate`` for each message, templates as they stand after all of them."""
+    """``EventId, EventTemplate`` for each message, as the templates stand after all of them.
+
+    A message whose template was later merged into another gets the surviving id.
+    """
     miner = TemplateMiner(params)
-    ids = [miner.add(m).template_id for m in messages]
+    add = miner.add
+    ids = [add(m).template_id for m in messages]
+    final = miner._aliases.get
+    ids = [final(i, i) for i in ids]
     table = miner.templates().set_index("EventId")
     column = "PlainTemplate" if plain_templates else "EventTemplate"
     texts = table[column].to_dict()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from benchmarks.loghub import group_accuracy
 from opscockpit.analysis.template_tokens import mask, matches, plain
-from opscockpit.analysis.templates import TemplateMiner, mine, structured
+from opscockpit.analysis.templates import MinerParams, TemplateMiner, mine, structured
 from opscockpit.sources.log_lines import split_headers
 from tests.conftest import require_dataset
 
@@ -48,14 +48,43 @@ def test_masks_typed_variables() -> None:
 
 def test_generalises_and_keeps_id() -> None:
     miner = TemplateMiner()
-    first = miner.add("Connection from alice closed")
-    second = miner.add("Connection from bob closed")
+    first = miner.add("Connection from alice-1 closed")
+    second = miner.add("Connection from bob-2 closed")
     assert second.template_id == first.template_id and second.changed
     assert miner.template(first.template_id) == "Connection from <*> closed"
     third = miner.add("Received 12 bytes from 10.1.2.3:55")
     assert miner.template(third.template_id) == "Received <NUM> bytes from <IP>"
     assert plain(miner.template(third.template_id)) == "Received <*> bytes from <*>"
-    assert miner.match("Connection from carol closed") == first.template_id
+    assert miner.match("Connection from carol-3 closed") == first.template_id
+
+
+def test_different_words_are_different_events() -> None:
+    miner = TemplateMiner()
+    vm = "[instance: 96abccce-8d1f-4e07-b6d1-4b2ab87e23b4] VM {} (Lifecycle Event)"
+    paused = miner.add(vm.format("Paused"))
+    resumed = miner.add(vm.format("Resumed"))
+    assert paused.template_id != resumed.template_id and resumed.is_new
+    # ...unless the word follows a noun that names someone.
+    alice = miner.add("session opened for user alice by (uid=0)")
+    bob = miner.add("session opened for user bob by (uid=0)")
+    assert bob.template_id == alice.template_id
+    assert miner.template(bob.template_id) == "session opened for user <*> by (uid=<NUM>)"
+
+
+def test_a_long_enumeration_becomes_a_variable() -> None:
+    params = MinerParams()
+    miner = TemplateMiner(params)
+    names = ["root", "uucp", "ftp", "git", "sshd", "mysql"]
+    ids = [miner.add(f"Failed password for {n} from 10.0.0.{i} port 22 ssh2").template_id
+           for i, n in enumerate(names)]
+    cut = params.word_variety - 1
+    assert len(set(ids[:cut])) == cut  # apart while they could be states
+    assert len({miner.canonical(i) for i in ids}) == 1  # then one template, the first id
+    assert miner.canonical(ids[1]) == ids[0] == ids[-1]
+    assert miner.template(ids[1]) == "Failed password for <*> from <IP> port <NUM> ssh2"
+    assert len(miner) == 1
+    assert mine([f"Failed password for {n} from 10.0.0.1 port 22 ssh2" for n in names]
+                )["EventId"].nunique() == 1
 
 
 def test_mine_helper() -> None:
