@@ -53,6 +53,18 @@ def _type_of(value: object) -> str:
     return "text"
 
 
+def _types(values: pd.Series) -> pd.Series:
+    """:func:`_type_of` of each value; typed columns answer at once, only object columns
+    (where text and numbers can mix) are walked value by value."""
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series("bool", index=values.index, dtype=object)
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.Series("number", index=values.index, dtype=object)
+    if values.dtype != object and pd.api.types.is_string_dtype(values):
+        return pd.Series("text", index=values.index, dtype=object)
+    return pd.Series([_type_of(v) for v in values.to_numpy()], index=values.index, dtype=object)
+
+
 def _profile(values: pd.Series, categorical: Sequence[str]) -> ColumnProfile:
     kind = column_kind(values, categorical)
     present = values.dropna()
@@ -61,7 +73,7 @@ def _profile(values: pd.Series, categorical: Sequence[str]) -> ColumnProfile:
         numbers = pd.to_numeric(present, errors="coerce").dropna()
         if len(numbers):
             low, high = float(numbers.min()), float(numbers.max())
-    types = frozenset(present.map(_type_of).unique()) if len(present) else frozenset()
+    types = frozenset(_types(present).unique()) if len(present) else frozenset()
     return ColumnProfile(
         kind=kind,
         missing_share=float(values.isna().mean()) if len(values) else 0.0,
@@ -83,7 +95,7 @@ def _check(values: pd.Series, profile: ColumnProfile) -> dict[str, object]:
     }
     if present.empty:
         return out
-    types = present.map(_type_of)
+    types = _types(present)
     if profile.kind == "num":
         numbers = pd.to_numeric(present.where(types != "bool"), errors="coerce")
         out["type_mismatch_share"] = float(numbers.isna().sum() / len(present))

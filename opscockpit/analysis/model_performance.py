@@ -72,9 +72,10 @@ def classification_metrics(
         kwargs: dict[str, object] = {"pos_label": pos, "average": "binary"}
     else:
         kwargs = {"average": "macro"}
-    out["precision"] = float(metrics.precision_score(truth, pred, zero_division=0, **kwargs))
-    out["recall"] = float(metrics.recall_score(truth, pred, zero_division=0, **kwargs))
-    out["f1"] = float(metrics.f1_score(truth, pred, zero_division=0, **kwargs))
+    # One call for the three (each separate call re-checks and re-counts the same arrays).
+    precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+        truth, pred, zero_division=0, **kwargs)
+    out["precision"], out["recall"], out["f1"] = float(precision), float(recall), float(f1)
     if binary and score is not None:
         scored = score.notna().to_numpy()
         hits = (truth.to_numpy() == pos)[scored]
@@ -131,7 +132,10 @@ def performance_by_window(
 
 
 def _as_classes(values: pd.Series) -> pd.Series:
-    return values.map(_as_class).reset_index(drop=True)
+    # Few distinct labels, many rows: convert each distinct value once.
+    raw = values.to_numpy()
+    lookup = {value: _as_class(value) for value in pd.unique(raw)}
+    return pd.Series([lookup[v] if v in lookup else _as_class(v) for v in raw])
 
 
 def _as_class(value: object) -> object:
