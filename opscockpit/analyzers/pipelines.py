@@ -153,6 +153,8 @@ class RunMemory:
         self.attempts: dict[Run3, int] = {}
         self.jobs: dict[Run3, dict[tuple[str, int], PipelineJob]] = {}
         self.deploys: dict[str, Change] = {}
+        # Runs dropped for age: their late jobs are dropped too (bounded, oldest first).
+        self.forgotten: dict[Run3, None] = {}
         self.version = 0
 
     def add_run(self, run: PipelineRun) -> None:
@@ -165,6 +167,7 @@ class RunMemory:
         if old is None:
             run3 = key[:3]
             self.attempts[run3] = self.attempts.get(run3, 0) + 1
+            self.forgotten.pop(run3, None)
         pipe = (run.provider, run.repo, run.workflow, run.branch)
         members = self.pipes.setdefault(pipe, set())
         members.add(key)
@@ -181,6 +184,9 @@ class RunMemory:
         if self.attempts[run3] <= 0:
             del self.attempts[run3]
             self.jobs.pop(run3, None)
+            self.forgotten[run3] = None
+            if len(self.forgotten) > 5000:
+                del self.forgotten[next(iter(self.forgotten))]
 
     def _forget_quiet_pipelines(self) -> None:
         def newest(pipe: PipeKey) -> datetime:
@@ -192,7 +198,10 @@ class RunMemory:
             del self.pipes[pipe]
 
     def add_job(self, job: PipelineJob) -> None:
-        per = self.jobs.setdefault((job.provider, job.repo, job.run_id), {})
+        run3 = (job.provider, job.repo, job.run_id)
+        if run3 in self.forgotten and run3 not in self.attempts:
+            return
+        per = self.jobs.setdefault(run3, {})
         key = (job.job_id, job.attempt)
         old = per.get(key)
         if old == job or not _newer(old, job):

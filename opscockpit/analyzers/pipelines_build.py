@@ -57,6 +57,8 @@ def build_view(
     last_n: int = 20,
     dora_period: timedelta = timedelta(days=30),
 ) -> PipelinesView:
+    # Time order, re-runs (same creation time) by attempt: the later attempt is the latest.
+    runs = sorted(runs, key=lambda r: (r.ts, r.attempt))
     runs_df = records_frame(runs, q.RUN_COLUMNS)
     jobs_df = records_frame(jobs, q.JOB_COLUMNS)
     flaky_df = flaky_jobs(jobs_df, runs_df)

@@ -49,7 +49,7 @@ def recent_runs(store: Store, per_pipeline: int) -> list[tuple[Any, ...]]:
         f"""SELECT {_cols(RUN_COLUMNS)} FROM ({_LATEST_RUNS.format(where="true")})
             QUALIFY row_number() OVER (
                 PARTITION BY provider, repo, workflow, branch ORDER BY ts DESC) <= ?
-            ORDER BY ts""",
+            ORDER BY ts, attempt""",
         [per_pipeline],
     )
 
@@ -116,7 +116,7 @@ def _window(column: str = "ts") -> str:
 def runs_frame(store: Store, start: datetime | None, end: datetime | None) -> pd.DataFrame:
     """The latest row of every run attempt created in the window."""
     return store.query(
-        _LATEST_RUNS.format(where=_window()) + " ORDER BY ts", [start, start, end, end]
+        _LATEST_RUNS.format(where=_window()) + " ORDER BY ts, attempt", [start, start, end, end]
     )
 
 
