@@ -12,6 +12,8 @@ import typer
 
 from opscockpit import __version__
 from opscockpit.commands import ingest as ingest_command
+from opscockpit.commands import record as record_command
+from opscockpit.commands import replay as replay_command
 from opscockpit.commands.common import CliError, ConfigOption, DbOption, open_store
 from opscockpit.config import Config, ConfigError, load_config
 from opscockpit.store import StoreError
@@ -34,6 +36,10 @@ def _version(value: bool) -> None:
 
 
 app.add_typer(ingest_command.app, name="ingest")
+app.command(epilog="Example: opscockpit record --out incident.duckdb --duration 10m")(
+    record_command.record)
+app.command(epilog="Example: opscockpit replay incident.duckdb --speed 600 --at 2026-03-14T10:00")(
+    replay_command.replay)
 
 
 @app.callback(invoke_without_command=True)

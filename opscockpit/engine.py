@@ -49,6 +49,7 @@ class Engine:
         analyzers: list[Analyzer] | None = None,
         on_snapshot: Callable[[Snapshot], None] | None = None,
         on_batch: Callable[[Batch], None] | None = None,
+        real_time_sources: bool = False,
     ) -> None:
         self.store = store
         self.sources = sources
@@ -59,6 +60,8 @@ class Engine:
         self.refresh_s = refresh_s
         self.retention = retention
         self.on_snapshot = on_snapshot
+        # Replay sources poll on the wall clock: their interval is not virtual time.
+        self.real_time_sources = real_time_sources
         self._health: dict[str, SourceHealth] = {
             s.source.name: SourceHealth(s.source.name, s.source.kind, HealthState.STARTING)
             for s in sources
@@ -130,7 +133,20 @@ class Engine:
                 self._dirty.set()
             if failures:
                 wait_s = max(wait_s, _backoff(scheduled.interval_s, failures))
-            await self.clock.sleep(wait_s)
+            if self.real_time_sources:
+                await asyncio.sleep(wait_s)
+            else:
+                await self.clock.sleep(wait_s)
+
+    def request_snapshot(self) -> None:
+        """Publish a fresh snapshot soon (the clock moved: a replay jumped or paused)."""
+        self._dirty.set()
+
+    def reset(self, store: Store, analyzers: list[Analyzer]) -> None:
+        """Start over on a fresh store and analyzers (a replay jumping backwards)."""
+        self.store = store
+        self.intake = Intake(store, analyzers, self.intake.on_batch)
+        self._dirty.set()
 
     async def ingest(self, batch: Batch, now: datetime, origin: str = "live") -> int:
         """Store a batch and run the analyzers over it; derived rows are stored too."""
@@ -188,13 +204,7 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         now = self.clock.now()
-        views = {}
-        for analyzer in self.intake.analyzers:
-            try:
-                views[analyzer.name] = analyzer.view(self.store, now)
-            except Exception as exc:  # one broken view must not blank the others
-                log.warning("view %s failed: %s", analyzer.name, exc, exc_info=True)
-                views[analyzer.name] = None
+        views = self.intake.views(now)
         return Snapshot(
             now=now,
             live=self.clock.live,

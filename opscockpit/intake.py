@@ -6,14 +6,18 @@ so the same data gives the same anomaly episodes and clusters whichever way it c
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from opscockpit.analyzers.base import Analyzer
 from opscockpit.sources.base import Batch
 from opscockpit.store import Store
 from opscockpit.store.schema import BATCH_TABLES
+
+log = logging.getLogger(__name__)
 
 
 class Intake:
@@ -42,6 +46,18 @@ class Intake:
                     # Later analyzers see the source's rows and what earlier ones derived.
                     pending = merge_batches(pending, derived)
             return rows
+
+    def views(self, now: datetime) -> dict[str, Any]:
+        """Each analyzer's view, never while a batch is half-way through them."""
+        views: dict[str, Any] = {}
+        with self._lock:
+            for analyzer in self.analyzers:
+                try:
+                    views[analyzer.name] = analyzer.view(self.store, now)
+                except Exception as exc:  # one broken view must not blank the others
+                    log.warning("view %s failed: %s", analyzer.name, exc, exc_info=True)
+                    views[analyzer.name] = None
+        return views
 
     def restore(self) -> None:
         for analyzer in self.analyzers:

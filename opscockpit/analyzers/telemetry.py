@@ -14,6 +14,10 @@ from opscockpit.store.telemetry_queries import (
     series_window,
 )
 
+# Host gauges have their own rows; any other series (app latency, an imported CSV) gets a
+# generic row with a sparkline, up to MAX_OTHER of them.
+HOST_PREFIXES = ("cpu_pct", "load", "mem_", "swap_", "disk_", "net_", "temp_c")
+MAX_OTHER = 12
 SPARK_METRICS = ("cpu_pct", "mem_pct", "load1", "disk_read_bps", "disk_write_bps",
                  "net_rx_bps", "net_tx_bps", "swap_pct")
 
@@ -34,7 +38,8 @@ def build_telemetry(
     views = []
     for host in hosts(store, now):
         latest = latest_metrics(store, host, now)
-        series = series_window(store, host, list(SPARK_METRICS), now - history, now)
+        others = sorted(m for m, _, _ in latest if not m.startswith(HOST_PREFIXES))[:MAX_OTHER]
+        series = series_window(store, host, [*SPARK_METRICS, *others], now - history, now)
         views.append(
             TelemetryView(
                 host=host,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
@@ -13,11 +14,13 @@ from textual.widgets import Footer
 from opscockpit.config import Thresholds
 from opscockpit.engine import Engine
 from opscockpit.records import Annotation
+from opscockpit.replay import Replay
 from opscockpit.snapshot import Snapshot
 from opscockpit.sources.base import Batch
 from opscockpit.ui.actions import ACTIONS, bindings
 from opscockpit.ui.commands import CockpitCommands
 from opscockpit.ui.glyphs import UNICODE, Glyphs
+from opscockpit.ui.goto_screen import GotoScreen
 from opscockpit.ui.help_screen import HelpScreen
 from opscockpit.ui.panes.alerts import AlertsPane
 from opscockpit.ui.panes.base import Pane
@@ -25,9 +28,11 @@ from opscockpit.ui.panes.empty import DomainPane
 from opscockpit.ui.panes.models import ModelsPane
 from opscockpit.ui.panes.pipelines import PipelinesPane
 from opscockpit.ui.panes.telemetry import TelemetryPane
+from opscockpit.ui.replay_bar import ReplayBar
 from opscockpit.ui.status_bar import StatusBar
 
 MUTATING = frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutating)
+REPLAY_ONLY = frozenset(a.action.split("(")[0] for a in ACTIONS if a.replay)
 
 
 class AnnotationRequested(Message):
@@ -48,7 +53,7 @@ class CockpitApp(App[int]):
     CSS_PATH = "cockpit.tcss"
     TITLE = "opscockpit"
     COMMANDS = App.COMMANDS | {CockpitCommands}
-    BINDINGS: ClassVar[list[BindingType]] = bindings(readonly=False)
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
 
     def __init__(
         self,
@@ -59,9 +64,11 @@ class CockpitApp(App[int]):
         theme_name: str = "textual-dark",
         glyphs: Glyphs = UNICODE,
         readonly: bool = False,
+        replay: Replay | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine
+        self.replay = replay
+        self.engine = replay.engine if replay is not None else engine
         self.snapshot = snapshot
         self.thresholds = thresholds or Thresholds()
         self.theme_name = theme_name
@@ -76,6 +83,8 @@ class CockpitApp(App[int]):
             yield AlertsPane()
             yield PipelinesPane()
             yield ModelsPane()
+        if self.replay is not None:
+            yield ReplayBar(self.glyphs)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -86,6 +95,9 @@ class CockpitApp(App[int]):
             engine = self.engine
             engine.on_snapshot = lambda snap: self.post_message(SnapshotReady(snap))
             self.run_worker(engine.run(), name="engine", group="engine", exclusive=True)
+        if self.replay is not None:
+            self._show_replay()
+            self.set_interval(0.25, self._show_replay)
 
     async def on_unmount(self) -> None:
         if self.engine is not None:
@@ -109,14 +121,16 @@ class CockpitApp(App[int]):
     def _render_snapshot(self) -> None:
         snap = self.snapshot
         self.query_one(StatusBar).show(snap, frozen=self.frozen)
-        view = snap.telemetry[0] if snap and snap.telemetry else None
-        self.query_one(TelemetryPane).show(view, snap.views.get("anomalies") if snap else None)
+        self.query_one(TelemetryPane).show(snap.telemetry if snap else (),
+                                           snap.views.get("anomalies") if snap else None)
         for pane in self.query(DomainPane):
             pane.show(snap.views.get(pane.id or "") if snap else None)
 
     # --- actions -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Mutating actions are hidden and refused in read-only mode."""
+        if action in REPLAY_ONLY and self.replay is None:
+            return False
         return not (self.readonly and action in MUTATING)
 
     def _panes(self) -> list[Pane]:
@@ -170,10 +184,58 @@ class CockpitApp(App[int]):
     def action_sort_processes(self, key: str) -> None:
         self.query_one(TelemetryPane).sort(key)
 
+    def action_next_host(self) -> None:
+        self.query_one(TelemetryPane).next_host()
+
     def action_toggle_freeze(self) -> None:
         self.frozen = not self.frozen
         self._render_snapshot()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.readonly))
+            self.push_screen(HelpScreen(self.readonly, replay=self.replay is not None))
+
+    # --- replay ------------------------------------------------------------------
+    def _show_replay(self) -> None:
+        if self.replay is not None:
+            self.query_one(ReplayBar).show(self.replay.state())
+
+    def _replay_changed(self) -> None:
+        self._show_replay()
+        if self.engine is not None:
+            self.engine.request_snapshot()
+
+    def action_replay_pause(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle_pause()
+            self._replay_changed()
+
+    def action_replay_faster(self) -> None:
+        if self.replay is not None:
+            self.replay.faster()
+            self._replay_changed()
+
+    def action_replay_slower(self) -> None:
+        if self.replay is not None:
+            self.replay.slower()
+            self._replay_changed()
+
+    def action_replay_step(self, seconds: int) -> None:
+        if self.replay is not None:
+            self.replay.step(seconds)
+            self._replay_changed()
+
+    def action_replay_next_event(self) -> None:
+        if self.replay is not None:
+            if self.replay.next_event() is None:
+                self.notify("no event after this time")
+            self._replay_changed()
+
+    def action_replay_goto(self) -> None:
+        if self.replay is not None:
+            self.push_screen(GotoScreen(self.replay.state()), self._goto)
+
+    def _goto(self, to: datetime | None) -> None:
+        if self.replay is not None and to is not None:
+            self.replay.jump(to)
+            self._replay_changed()

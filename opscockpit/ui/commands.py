@@ -12,9 +12,10 @@ from opscockpit.ui.actions import key_label, visible_actions
 class CockpitCommands(Provider):
     def _actions(self) -> list[tuple[str, str, str]]:
         readonly = bool(getattr(self.app, "readonly", False))
+        replay = getattr(self.app, "replay", None) is not None
         return [
             (a.description, a.action, key_label(a.key))
-            for a in visible_actions(readonly)
+            for a in visible_actions(readonly, replay)
             if a.action != "command_palette"
         ]
 

@@ -21,15 +21,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close"),
     ]
 
-    def __init__(self, readonly: bool) -> None:
+    def __init__(self, readonly: bool, replay: bool = False) -> None:
         super().__init__()
         self.readonly = readonly
+        self.replay = replay
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        for action in visible_actions(self.readonly):
+        for action in visible_actions(self.readonly, self.replay):
             table.add_row(key_label(action.key), action.description)
         with Vertical(id="help"):
             yield Static("[b]opscockpit keys[/b]", id="help-title")

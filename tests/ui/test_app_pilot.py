@@ -127,3 +127,20 @@ async def test_anomalous_series_are_marked_by_glyph_and_listed() -> None:
         assert any(line.startswith("Mem▲") for line in lines)  # an ended one on memory
         assert any("anomaly cpu_pct since 09:27:00" in line for line in lines)
         assert any("anomaly mem_pct 08:50–08:59" in line for line in lines)
+
+
+async def test_h_cycles_through_hosts() -> None:
+    from opscockpit.snapshot import Snapshot
+
+    one, two = fixed_snapshot("web-1"), fixed_snapshot("db-1")
+    both = Snapshot(now=one.now, live=True, health=one.health,
+                    views={"telemetry": one.telemetry + two.telemetry})
+    app = CockpitApp(snapshot=both)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(TelemetryPane)
+        assert pane.view is not None and pane.view.host == "web-1"
+        assert "(1/2, h: next)" in str(pane.border_subtitle)
+        await pilot.press("h")
+        assert pane.view.host == "db-1"
+        await pilot.press("h")
+        assert pane.view.host == "web-1"

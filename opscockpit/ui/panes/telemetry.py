@@ -24,6 +24,8 @@ class TelemetryPane(Pane):
         self.limits = limits
         self.glyphs = glyphs
         self.view: TelemetryView | None = None
+        self.views: tuple[TelemetryView, ...] = ()
+        self.host: str | None = None  # the host chosen with `h`; kept across refreshes
         self.anomalies: AnomaliesView | None = None
         self.sort_by = "cpu"
 
@@ -31,12 +33,22 @@ class TelemetryPane(Pane):
         yield Static("Waiting for the first sample…", id="telemetry-figures")
         yield Static("", id="processes")
 
-    def show(self, view: TelemetryView | None, anomalies: AnomaliesView | None = None) -> None:
-        if view == self.view and anomalies == self.anomalies and view is not None:
+    def show(self, views: tuple[TelemetryView, ...],
+             anomalies: AnomaliesView | None = None) -> None:
+        self.views = views
+        chosen = next((v for v in views if v.host == self.host), views[0] if views else None)
+        if chosen == self.view and anomalies == self.anomalies and chosen is not None:
             return  # nothing new: skip the repaint
-        self.view = view
+        self.view = chosen
         self.anomalies = anomalies
         self._refresh_all()
+
+    def next_host(self) -> None:
+        if len(self.views) < 2 or self.view is None:
+            return
+        hosts = [v.host for v in self.views]
+        self.host = hosts[(hosts.index(self.view.host) + 1) % len(hosts)]
+        self.show(self.views, self.anomalies)
 
     def sort(self, key: str) -> None:
         self.sort_by = key
@@ -56,7 +68,10 @@ class TelemetryPane(Pane):
         if self.view is None:
             figures.update("Waiting for the first sample…")
         else:
-            self.border_subtitle = self.view.host
+            name = self.view.host or "imported series"
+            count = f" ({[v.host for v in self.views].index(self.view.host) + 1}/" \
+                f"{len(self.views)}, h: next)" if len(self.views) > 1 else ""
+            self.border_subtitle = name + count
             width = self.content_size.width or 60
             marks = self.anomalies.for_host(self.view.host) if self.anomalies else {}
             figures.update(telemetry_text(self.view, width, self.limits, self.glyphs, marks))
