@@ -5,35 +5,41 @@ Everything is read into one *wide* frame - ``ts, model, version, record_id, pred
 score, label`` and one column per feature - because analysis works on columns; a JSON
 string per row (:func:`to_observations`, the store's ``ModelObservation`` shape) is made
 only when asked for. Rows that cannot be read become :class:`LineError` and the rest is
-kept. Plain CSV and NDJSON can be tailed by byte offset, everything else by row count.
+kept. Plain CSV and NDJSON can be tailed by byte offset, everything else by row count (the
+byte-level readers are in :mod:`opscockpit.sources.prediction_formats`).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import gzip
-import io
 import json
-import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from opscockpit.records import ModelObservation
 from opscockpit.sources.alert_formats import LineError  # one error type for every file reader
+from opscockpit.sources.prediction_formats import (
+    DATABASES,
+    SUFFIXES,
+    TailState,
+    expand_paths,
+    file_stem,
+    query_table,
+    read_raw,
+)
+
+__all__ = [
+    "FIXED", "OBSERVATION_COLUMNS", "SUFFIXES", "ColumnMap", "LineError", "PredictionRead",
+    "TailState", "join_labels", "normalise", "parse_times", "read_labels", "read_predictions",
+    "read_table", "resolve_columns", "tail_predictions", "to_observations",
+]
 
 FIXED = ("ts", "model", "version", "record_id", "prediction", "score", "label")
 OBSERVATION_COLUMNS = tuple(f.name for f in dataclasses.fields(ModelObservation))
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".ndjson", ".jsonl", ".ndjson.gz",
-            ".jsonl.gz", ".duckdb", ".db", ".sqlite", ".sqlite3")
-
-_DATABASES = (".duckdb", ".db", ".sqlite", ".sqlite3")
 _ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("ts", "timestamp", "time", "datetime", "event_time", "prediction_time",
              "created_at", "date"),
@@ -63,15 +69,7 @@ class ColumnMap:
     exclude: tuple[str, ...] = ()
     default_model: str | None = None  # when no model column: this, else the file's stem
     default_version: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TailState:
-    """How far a file has been read: ``offset`` in bytes for plain CSV/NDJSON, in rows
-    otherwise; ``line`` is the last line (or row) number consumed."""
-
-    offset: int = 0
-    line: int = 0
+    optional: tuple[str, ...] = ()  # roles whose given column a file may lack
 
 
 @dataclass(slots=True)
@@ -94,9 +92,9 @@ def read_predictions(
     columns = columns or ColumnMap()
     frames: list[pd.DataFrame] = []
     errors: list[LineError] = []
-    for path in _expand(paths):
-        default_model = columns.default_model or _stem(path)
-        raw, raw_errors, _ = _read_raw(path, TailState())
+    for path in expand_paths(paths):
+        default_model = columns.default_model or file_stem(path)
+        raw, raw_errors, _ = read_raw(path, TailState())
         wide, bad = normalise(raw, columns, str(path), default_model)
         frames.append(wide)
         errors += raw_errors + bad
@@ -112,8 +110,8 @@ def tail_predictions(
     path = Path(path)
     columns = columns or ColumnMap()
     state = state or TailState()
-    raw, errors, new_state = _read_raw(path, state)
-    wide, bad = normalise(raw, columns, str(path), columns.default_model or _stem(path))
+    raw, errors, new_state = read_raw(path, state)
+    wide, bad = normalise(raw, columns, str(path), columns.default_model or file_stem(path))
     return PredictionRead(wide, errors + bad, new_state)
 
 
@@ -126,11 +124,11 @@ def read_table(
     columns = columns or ColumnMap()
     text = str(source)
     name = Path(text).stem if _looks_like_path(text) else (table or "query")
-    if _looks_like_path(text) and not text.lower().endswith(_DATABASES):
+    if _looks_like_path(text) and not text.lower().endswith(DATABASES):
         quoted = text.replace("'", "''")
-        raw = _query_table(f"SELECT * FROM '{quoted}'", None)
+        raw = query_table(f"SELECT * FROM '{quoted}'", None)
     else:
-        raw = _query_table(text, table)
+        raw = query_table(text, table)
     raw = raw.iloc[skip_rows:].reset_index(drop=True)
     raw.insert(0, "_line", np.arange(skip_rows + 1, skip_rows + len(raw) + 1))
     state = TailState(skip_rows + len(raw), skip_rows + len(raw))
@@ -145,8 +143,8 @@ def read_labels(
     With two columns and no recognised label name, the one that is not the id is it."""
     columns = columns or ColumnMap()
     found: list[pd.DataFrame] = []
-    for path in _expand(paths):
-        raw, _, _ = _read_raw(path, TailState())
+    for path in expand_paths(paths):
+        raw, _, _ = read_raw(path, TailState())
         names = [c for c in raw.columns if c != "_line"]
         id_col = columns.id or _detect(names, "id")
         label_col = columns.label or _detect(names, "label")
@@ -195,6 +193,8 @@ def resolve_columns(names: Sequence[str], columns: ColumnMap) -> dict[str, str |
     roles: dict[str, str | None] = {}
     for role in ("time", "model", "version", "id", "prediction", "score", "label"):
         given = getattr(columns, role)
+        if given is not None and given not in names and role in columns.optional:
+            given = None  # this file lacks it (a reference has labels, later logs not)
         if given is not None and given not in names:
             raise ValueError(f"column {given!r} for {role} not found in {list(names)}")
         roles[role] = given or _detect(names, role, taken=set(filter(None, roles.values())))
@@ -239,12 +239,13 @@ def normalise(
         column = roles[name]
         return raw[column] if column is not None else pd.Series(default, index=raw.index)
 
-    ids = raw[roles["id"]].map(_as_id) if roles["id"] else pd.Series(
+    ids = pd.Series([_as_id(v) for v in raw[roles["id"]].to_numpy()], index=raw.index) \
+        if roles["id"] else pd.Series(
         [f"{Path(path).name}:{n}" for n in lines], index=raw.index)
     wide = pd.DataFrame({
         "ts": ts,
-        "model": role("model", default_model).map(_as_text),
-        "version": role("version", columns.default_version).map(_as_text),
+        "model": _map_distinct(role("model", default_model), _as_text),
+        "version": _map_distinct(role("version", columns.default_version), _as_text),
         "record_id": ids,
         "prediction": _infer(role("prediction", None)).astype(object),
         "score": score,
@@ -255,9 +256,10 @@ def normalise(
     keep = np.ones(len(raw), dtype=bool)
     keep[list(bad)] = False
     errors = [LineError(path, int(lines[pos]), reason) for pos, reason in sorted(bad.items())]
-    wide = wide[keep].reset_index(drop=True)
-    for name in features:  # re-infer: the dropped rows may have been what made it text
-        wide[name] = _infer(wide[name])
+    if bad:
+        wide = wide[keep].reset_index(drop=True)
+        for name in features:  # re-infer: the dropped rows may have been what made it text
+            wide[name] = _infer(wide[name])
     return wide, errors
 
 
@@ -290,7 +292,8 @@ def _infer(values: pd.Series) -> pd.Series:
     cleaned = values.where(present, None).astype(object)
     if not present.any():
         return pd.Series(np.nan, index=values.index)
-    texts = cleaned[present].map(str).str.strip()
+    kept = cleaned[present]
+    texts = pd.Series([str(v) for v in kept.to_numpy()], index=kept.index).str.strip()
     lowered = texts.str.lower()
     if lowered.isin(("true", "false")).all():
         out = pd.Series(None, index=values.index, dtype=object)
@@ -310,200 +313,24 @@ def _infer(values: pd.Series) -> pd.Series:
 
 
 def _present(values: pd.Series) -> pd.Series:
+    """Not missing and not blank text."""
     present = values.notna()
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        present &= values.map(lambda v: not (isinstance(v, str) and not v.strip()))
+        blank = np.fromiter((isinstance(v, str) and not v.strip() for v in values.to_numpy()),
+                            dtype=bool, count=len(values))
+        present &= ~blank
     return present
 
 
-# ---------------------------------------------------------------- raw readers
-
-
-def _read_raw(path: Path, state: TailState) -> tuple[pd.DataFrame, list[LineError], TailState]:
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return _read_parquet(path, state)
-    if name.endswith((".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz", ".json")):
-        return _read_ndjson(path, state)
-    if name.endswith(_DATABASES):
-        raw = _query_table(str(path), None).iloc[state.offset:].reset_index(drop=True)
-        raw.insert(0, "_line", np.arange(state.offset + 1, state.offset + len(raw) + 1))
-        end = state.offset + len(raw)
-        return raw, [], TailState(end, end)
-    return _read_csv(path, state)
-
-
-def _read_csv(path: Path, state: TailState) -> tuple[pd.DataFrame, list[LineError], TailState]:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-            text = handle.read()
-        header_text, body, base_line, new_state = _split_rows_by_count(text, state)
-    else:
-        header_text, body, base_line, new_state = _split_bytes(path, state)
-    header = next(csv.reader([header_text]), [])
-    records: list[list[str]] = []
-    lines: list[int] = []
-    errors: list[LineError] = []
-    reader = csv.reader(io.StringIO(body))
-    last = 0
-    try:
-        for record in reader:
-            line = base_line + last + 1
-            last = reader.line_num
-            if not record or record == [""]:
-                continue
-            if len(record) != len(header):
-                errors.append(LineError(str(path), line,
-                                        f"expected {len(header)} fields, got {len(record)}"))
-                continue
-            records.append(record)
-            lines.append(line)
-    except csv.Error as exc:
-        errors.append(LineError(str(path), base_line + last + 1, f"unreadable CSV: {exc}"))
-    raw = pd.DataFrame(records, columns=header, dtype=object)
-    raw.insert(0, "_line", np.asarray(lines, dtype=np.int64))
-    return raw, errors, new_state
-
-
-def _split_bytes(path: Path, state: TailState) -> tuple[str, str, int, TailState]:
-    """Header, the complete new lines after ``state`` and the line number before them."""
-    with path.open("rb") as handle:
-        header = handle.readline()
-        size = path.stat().st_size
-        start = state.offset if len(header) <= state.offset <= size else len(header)
-        line = state.line if start == state.offset else 1
-        handle.seek(start)
-        chunk = handle.read()
-    cut = chunk.rfind(b"\n") + 1
-    chunk = chunk[:cut]
-    new_state = TailState(start + cut, line + chunk.count(b"\n"))
-    return header.decode("utf-8-sig"), chunk.decode("utf-8"), line, new_state
-
-
-def _split_rows_by_count(text: str, state: TailState) -> tuple[str, str, int, TailState]:
-    """For compressed files, where seeking means inflating anyway: skip whole lines."""
-    header, _, rest = text.partition("\n")
-    lines = rest.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()
-    skip = state.offset if state.offset <= len(lines) else 0
-    body = "".join(lines[skip:])
-    return header.lstrip("\ufeff"), body, skip + 1, TailState(len(lines), len(lines) + 1)
-
-
-def _read_ndjson(path: Path, state: TailState) -> tuple[pd.DataFrame, list[LineError], TailState]:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            text = handle.read()
-        all_lines = text.splitlines(keepends=True)
-        if all_lines and not all_lines[-1].endswith("\n"):
-            all_lines.pop()
-        skip = state.offset if state.offset <= len(all_lines) else 0
-        body, base, new_state = all_lines[skip:], skip, TailState(len(all_lines), len(all_lines))
-    else:
-        with path.open("rb") as handle:
-            size = path.stat().st_size
-            start = state.offset if state.offset <= size else 0
-            base = state.line if start == state.offset else 0
-            handle.seek(start)
-            chunk = handle.read()
-        cut = chunk.rfind(b"\n") + 1
-        body = chunk[:cut].decode("utf-8").splitlines(keepends=True)
-        new_state = TailState(start + cut, base + len(body))
-    rows: list[dict[str, object]] = []
-    errors: list[LineError] = []
-    for number, text_line in enumerate(body, start=base + 1):
-        if not text_line.strip():
-            continue
-        try:
-            item = json.loads(text_line)
-        except json.JSONDecodeError as exc:
-            errors.append(LineError(str(path), number, f"invalid JSON: {exc.msg}"))
-            continue
-        if not isinstance(item, dict):
-            errors.append(LineError(str(path), number, "not a JSON object"))
-            continue
-        nested = item.pop("features", None)
-        if isinstance(nested, dict):
-            item = {**nested, **item}
-        item["_line"] = number
-        rows.append(item)
-    raw = pd.DataFrame(rows) if rows else pd.DataFrame({"_line": []})
-    return raw, errors, new_state
-
-
-def _read_parquet(path: Path, state: TailState) -> tuple[pd.DataFrame, list[LineError], TailState]:
-    raw = pq.read_table(path).to_pandas()
-    total = len(raw)
-    skip = state.offset if state.offset <= total else 0
-    raw = raw.iloc[skip:].reset_index(drop=True)
-    raw.insert(0, "_line", np.arange(skip + 1, total + 1))
-    return raw, [], TailState(total, total)
-
-
-def _query_table(source: str, table: str | None) -> pd.DataFrame:
-    lowered = source.lower()
-    if lowered.endswith((".sqlite", ".sqlite3")) or (
-        lowered.endswith(".db") and _is_sqlite(Path(source))
-    ):
-        # duckdb reads SQLite through an extension it would download; the stdlib needs none.
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-            chosen = _pick_table(names, table, source)
-            return pd.read_sql_query(f'SELECT * FROM "{chosen}"', conn)
-    if lowered.endswith((".duckdb", ".db")):
-        with duckdb.connect(source, read_only=True) as conn:
-            names = [r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
-            chosen = _pick_table(names, table, source)
-            return conn.execute(f'SELECT * FROM "{chosen}"').df()
-    with duckdb.connect() as conn:
-        return conn.execute(source).df()
-
-
-def _pick_table(names: Sequence[str], table: str | None, source: str) -> str:
-    if table is not None:
-        if table not in names:
-            raise ValueError(f"{source}: no table {table!r} (tables: {', '.join(names)})")
-        return table
-    for preferred in ("predictions", "model_observations", "observations"):
-        if preferred in names:
-            return preferred
-    if len(names) == 1:
-        return names[0]
-    raise ValueError(f"{source}: name a table, one of {', '.join(names) or '(none)'}")
-
-
-def _is_sqlite(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(16) == b"SQLite format 3\x00"
+def _map_distinct(values: pd.Series, convert: Callable[[object], str]) -> pd.Series:
+    """``convert`` of each value, called once per distinct value (model names repeat)."""
+    raw = values.to_numpy()
+    lookup = {value: convert(value) for value in pd.unique(raw)}
+    return pd.Series([lookup[v] if v in lookup else convert(v) for v in raw],
+                     index=values.index, dtype=object)
 
 
 # ---------------------------------------------------------------- small helpers
-
-
-def _expand(paths: str | Path | Sequence[str | Path]) -> list[Path]:
-    given: Iterable[str | Path] = [paths] if isinstance(paths, str | Path) else paths
-    found: list[Path] = []
-    for item in given:
-        path = Path(item)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.name.lower().endswith(SUFFIXES))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise FileNotFoundError(path)
-    return found
-
-
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
 
 
 def _detect(names: Sequence[str], role: str, taken: set[str] | None = None) -> str | None:
