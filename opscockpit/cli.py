@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from opscockpit import __version__
+from opscockpit.commands import demo as demo_command
 from opscockpit.commands import ingest as ingest_command
 from opscockpit.commands import record as record_command
 from opscockpit.commands import replay as replay_command
@@ -38,6 +39,7 @@ def _version(value: bool) -> None:
 app.add_typer(ingest_command.app, name="ingest")
 app.command(epilog="Example: opscockpit record --out incident.duckdb --duration 10m")(
     record_command.record)
+app.command(epilog="Example: opscockpit demo --speed 60")(demo_command.demo)
 app.command(epilog="Example: opscockpit replay incident.duckdb --speed 600 --at 2026-03-14T10:00")(
     replay_command.replay)
 
