@@ -27,6 +27,7 @@ generalises, so an id seen by an operator yesterday still names the same templat
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -105,7 +106,10 @@ def _is_slot(token: str) -> bool:
     if "<" not in token:
         return False
     rest = PLACEHOLDER_RE.sub("", token)
-    return rest != token and not any(c.isalnum() for c in rest)
+    return rest != token and _ALNUM.search(rest) is None
+
+
+_ALNUM = re.compile(r"[^\W_]")
 
 
 def _word_of(token: str) -> str:
@@ -116,16 +120,21 @@ def _word_of(token: str) -> str:
     ``key=`` or ``key:`` it is a value of that key (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``):
     values of different keys disagree, a value and a word never do.
     """
+    if token.isalpha():
+        return "" if token.lower() in _CALENDAR else token
     if "<" in token:
         found = PLACEHOLDER_RE.search(token)
         if found is not None:
             head = token[: found.start()]
-            key = "".join(c for c in head if c.isalpha()) if head[-1:] in ("=", ":") else ""
+            key = _NOT_LETTER.sub("", head) if head[-1:] in ("=", ":") else ""
             return "<" + key if key else ""
-    if any(c.isdigit() for c in token):
+    if _DIGIT_RE.search(token):
         return ""
-    letters = "".join(c for c in token if c.isalpha())
+    letters = _NOT_LETTER.sub("", token)
     return "" if letters.lower() in _CALENDAR else letters
+
+
+_NOT_LETTER = re.compile(r"[\W\d_]+")
 
 
 _CALENDAR = frozenset({
@@ -136,8 +145,16 @@ _CALENDAR = frozenset({
 })
 
 
+def _named(tokens: Sequence[str], i: int) -> bool:
+    """Whether ``tokens[i]`` follows a noun that makes it a name (``user alice``)."""
+    return i > 0 and tokens[i - 1].lower().strip(_PUNCT) in _NAME_NOUNS
+
+
 def _has_digit(token: str) -> bool:
-    return any(c.isdigit() for c in token)
+    return _DIGIT_RE.search(token) is not None
+
+
+_DIGIT_RE = re.compile(r"\d")
 
 
 def template_id_for(text: str) -> str:
@@ -156,6 +173,7 @@ class TemplateMiner:
         self._masker = Masker()
         self._memo: dict[tuple[str, ...], tuple[_Template, int]] = {}
         self._words: dict[str, tuple[bool, str]] = {}  # token -> (is slot, its word)
+        self._routes: dict[tuple[Any, ...], tuple[_Node, tuple[str, ...]]] = {}
 
     # -- mining -------------------------------------------------------------------------
     def add(self, message: str) -> MatchResult:
@@ -187,7 +205,21 @@ class TemplateMiner:
             self._memo.clear()  # a cheap bound: hot lines come back on their next sighting
         self._memo[tokens] = (t, t.leaf.version)
 
-    def _route(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
+    def _route(self, tokens: tuple[str, ...], create: bool
+               ) -> tuple[_Node | None, tuple[str, ...]]:
+        # Where a token sequence goes never changes once its leaf exists: a child, once
+        # made, stays, and a full node stays full. So routes are memoised by their key.
+        key = (len(tokens), *tokens[: max(self.params.depth - 2, 0)])
+        found = self._routes.get(key)
+        if found is None:
+            found = self._walk(tokens, create)
+            if found[0] is not None:
+                if len(self._routes) >= _MEMO_SIZE:
+                    self._routes.clear()
+                self._routes[key] = found  # type: ignore[assignment]
+        return found
+
+    def _walk(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
         node = self._root
         key = str(len(tokens))
         path = [key]
@@ -200,7 +232,8 @@ class TemplateMiner:
         for token in tokens[: max(self.params.depth - 2, 0)]:
             # Tokens with digits are usually values the masks did not recognise; routing
             # them to one wildcard branch keeps them from fragmenting the tree.
-            key = WILDCARD if token in _TYPED or _has_digit(token) else token
+            key = (token if token.isalpha()
+                   else WILDCARD if token in _TYPED or _has_digit(token) else token)
             child = node.children.get(key)
             if child is None and key != WILDCARD and len(node.children) >= self.params.max_children:
                 key = WILDCARD
@@ -223,8 +256,8 @@ class TemplateMiner:
             self._words[token] = hit
         return hit
 
-    def _score(self, t: _Template, tokens: Sequence[str], words: list[tuple[bool, str]],
-               named: list[bool]) -> tuple[float, int, int]:
+    def _score(self, t: _Template, tokens: Sequence[str], words: list[tuple[bool, str]]
+               ) -> tuple[float, int, int]:
         """Similarity, the number of word-for-word conflicts and the last one's position."""
         w = self.params.wildcard_weight
         tw = self.params.typed_weight
@@ -248,8 +281,8 @@ class TemplateMiner:
                 weight += tw
                 continue
             weight += 1.0
-            if (a_word and b_word and a_word != b_word and not named[i]
-                    and (a_word[0] == "<") == (b_word[0] == "<")):
+            if (a_word and b_word and a_word != b_word
+                    and (a_word[0] == "<") == (b_word[0] == "<") and not _named(tokens, i)):
                 conflicts += 1
                 where = i
         return (same / weight if weight else 1.0), conflicts, where
@@ -259,14 +292,14 @@ class TemplateMiner:
         """``(t, None)``: join ``t``; ``(t, family)``: merge the family into ``t``; else new."""
         if not leaf.templates:
             return None, None
-        words = [self._word(tok) for tok in tokens]
-        named = [False] + [tok.lower().strip(_PUNCT) in _NAME_NOUNS for tok in tokens[:-1]]
+        known = self._words.get
+        words = [known(tok) or self._word(tok) for tok in tokens]
         best: _Template | None = None
         best_key = (-1.0, -1)
         near: tuple[_Template, int] | None = None
         near_sim = -1.0
         for t in leaf.templates:
-            sim, conflicts, where = self._score(t, tokens, words, named)
+            sim, conflicts, where = self._score(t, tokens, words)
             if conflicts == 0:
                 key = (sim, t.wildcards)
                 if key > best_key:
