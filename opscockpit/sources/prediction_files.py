@@ -12,7 +12,6 @@ byte-level readers are in :mod:`opscockpit.sources.prediction_formats`).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from opscockpit.sources.prediction_formats import (
     DATABASES,
     SUFFIXES,
     TailState,
+    encode_features,
     expand_paths,
     file_stem,
     query_table,
@@ -34,8 +34,8 @@ from opscockpit.sources.prediction_formats import (
 
 __all__ = [
     "FIXED", "OBSERVATION_COLUMNS", "SUFFIXES", "ColumnMap", "LineError", "PredictionRead",
-    "TailState", "join_labels", "normalise", "parse_times", "read_labels", "read_predictions",
-    "read_table", "resolve_columns", "tail_predictions", "to_observations",
+    "TailState", "encode_features", "join_labels", "normalise", "parse_times", "read_labels",
+    "read_predictions", "read_table", "resolve_columns", "tail_predictions", "to_observations",
 ]
 
 FIXED = ("ts", "model", "version", "record_id", "prediction", "score", "label")
@@ -175,10 +175,7 @@ def to_observations(frame: pd.DataFrame) -> pd.DataFrame:
     """The store's shape: exactly the fields of ``ModelObservation``, features as sorted
     JSON (missing values as null)."""
     features = [c for c in frame.columns if c not in FIXED]
-    values = frame[features].astype(object)
-    values = values.where(values.notna(), None)
-    encoded = [json.dumps(row, sort_keys=True, default=_json_default)
-               for row in values.to_dict("records")]
+    encoded = encode_features(frame, features)
     out = pd.DataFrame({name: frame.get(name)
                         for name in OBSERVATION_COLUMNS if name != "features"})
     out.insert(OBSERVATION_COLUMNS.index("features"), "features", encoded)
@@ -359,12 +356,6 @@ def _as_text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return _as_id(value)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
 
 
 def _empty_wide(features: Sequence[str]) -> pd.DataFrame:

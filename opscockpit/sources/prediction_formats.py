@@ -4,6 +4,7 @@ DuckDB/SQLite tables into rows of text or typed values, with the file line of ea
 Nothing here knows what a column means (that is :mod:`opscockpit.sources.prediction_files`);
 a reader only keeps every row it can read, names the lines it cannot, and says how far it
 got, so a tail can resume: by byte offset for plain CSV and NDJSON, by row count otherwise.
+The way back out, features as the store's JSON, is here too (:func:`encode_features`).
 """
 
 from __future__ import annotations
@@ -223,3 +224,55 @@ def file_stem(path: Path) -> str:
             return name[: -len(suffix)]
     return path.stem
 
+
+def encode_features(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """Each row's features as ``json.dumps(row, sort_keys=True)`` writes them (missing values
+    as null), built a column at a time: typed columns need no per-value dispatch, text is
+    encoded once per distinct value, and Arrow joins the pieces of a row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = sorted(features)
+    if not names:
+        return ["{}"] * len(frame)
+    pieces = [pc.binary_join_element_wise(f"{json.dumps(name)}: ",
+                                          pa.array(_json_values(frame[name]), pa.string()), "")
+              for name in names]
+    rows = pc.binary_join_element_wise(*pieces, ", ")
+    return pc.binary_join_element_wise("{", rows, "}", "").to_pylist()
+
+
+def _json_values(values: pd.Series) -> list[str]:
+    if pd.api.types.is_bool_dtype(values):
+        return ["true" if v else "false" for v in values.to_numpy()]
+    if pd.api.types.is_float_dtype(values):
+        numbers = values.to_numpy(float)
+        if np.isfinite(numbers).all():
+            return [repr(v) for v in numbers.tolist()]  # what json writes for a float
+        return ["null" if v != v else json.dumps(v) for v in numbers.tolist()]
+    if pd.api.types.is_integer_dtype(values):
+        return [str(v) for v in values.tolist()]
+    # Keyed by type too: True, 1 and 1.0 are equal keys but different JSON.
+    cache: dict[tuple[type, object], str] = {}
+    out: list[str] = []
+    for value in values.to_numpy():
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            out.append("null")
+            continue
+        key = (type(value), value)
+        try:
+            text = cache.get(key)
+        except TypeError:  # unhashable (a list from NDJSON)
+            text = None
+        if text is None:
+            text = json.dumps(value, sort_keys=True, default=_json_default)
+            if isinstance(value, str | int | float | bool):
+                cache[key] = text
+        out.append(text)
+    return out
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
