@@ -127,7 +127,7 @@ class PipelinesPane(DomainPane):
         for line in view.pipelines:
             row_key = "|".join(line.key)
             self._keys[row_key] = line.key
-            table.add_row(*pipeline_cells(line, columns, self.glyphs), key=row_key)
+            table.add_row(*pipeline_cells(line, columns, self.glyphs, view.at), key=row_key)
         if selected is not None:
             index = next((i for i, p in enumerate(view.pipelines) if p.key == selected), 0)
             table.move_cursor(row=index)

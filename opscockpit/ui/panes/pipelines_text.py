@@ -184,28 +184,30 @@ def columns_for(width: int) -> list[tuple[str, str, int]]:
     """
     short = width < 60
     wide = width >= 120
+    huge = width >= 160
     min_name = 10 if short else 20
     fixed: list[tuple[str, str, int]] = [
         ("status", "status", 2 + (SHORT_WIDTH if short else WORD_WIDTH)),
         ("rate", "fail%", 4 if short else 5),
     ]
     left = width - min_name - sum(w + 1 for _, _, w in fixed)
-    strip_w = min(20 if wide else 10, max(0, left - 1))
+    strip_w = min(30 if huge else 20 if wide else 10, max(0, left - 1))
     optional: list[tuple[str, str, int]] = [
         ("strip", "last runs", strip_w),
-        ("branch", "branch", 16 if wide else 10),
-        ("spark", "duration", 20 if wide else 10),
+        ("branch", "branch", 24 if huge else 16 if wide else 10),
+        ("spark", "duration", 30 if huge else 20 if wide else 10),
         ("p50", "p50", 6),
         ("p95", "p95", 6),
         ("runs", "runs", 5),
         ("flaky", "flaky", 6),
+        ("age", "last run", 10),
     ]
     chosen = {"status", "rate"}
     for key, _header, w in optional:
         if w >= 3 and left >= w + 1:
             chosen.add(key)
             left -= w + 1
-    order = ["status", "name", "branch", "strip", "spark", "rate", "p50", "p95", "runs",
+    order = ["status", "name", "branch", "age", "strip", "spark", "rate", "p50", "p95", "runs",
              "flaky"]
     widths = {k: w for k, _, w in [*fixed, *optional]}
     headers = {k: h for k, h, _ in [*fixed, *optional]}
@@ -213,7 +215,8 @@ def columns_for(width: int) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     for key in order:
         if key == "name":
-            out.append(("name", "pipeline", max(min_name, name_w)))
+            # Past 48 columns a longer name column only pushes the figures away.
+            out.append(("name", "pipeline", max(min_name, min(48, name_w))))
         elif key in chosen:
             out.append((key, headers[key], widths[key]))
     # The last column needs no trailing space: give it to the name.
@@ -221,7 +224,7 @@ def columns_for(width: int) -> list[tuple[str, str, int]]:
 
 
 def pipeline_cells(line: PipelineLine, columns: Sequence[tuple[str, str, int]],
-                   glyphs: Glyphs) -> list[Text]:
+                   glyphs: Glyphs, now: datetime | None = None) -> list[Text]:
     cells: list[Text] = []
     short = columns[0][2] < 2 + WORD_WIDTH
     for key, _header, w in columns:
@@ -244,6 +247,8 @@ def pipeline_cells(line: PipelineLine, columns: Sequence[tuple[str, str, int]],
             cell = Text(human_duration(line.duration_p95_s))
         elif key == "runs":
             cell = Text(str(line.runs))
+        elif key == "age":
+            cell = Text(ago(line.last_run_at, now) if now else "-", style="dim")
         else:
             n = len(line.flaky)
             cell = Text(f"{glyphs.warn} {n}" if n else "-", style="yellow" if n else "dim")
