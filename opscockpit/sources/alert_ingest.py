@@ -9,6 +9,7 @@ template, goes to an ``events`` table where the store has one (schema migration 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +41,12 @@ def parse_alerts(path: Path, options: Mapping[str, Any]) -> ParsedFile:
 def parse_logs(path: Path, options: Mapping[str, Any]) -> ParsedFile:
     """A plain log file: alert-level lines (or ``patterns`` matches) become alerts."""
     patterns = tuple(options.get("patterns") or ())
-    try:
-        result = parse_alert_file(path, format="log", patterns=patterns)
-    except ValueError as exc:  # a bad --pattern regex
-        raise IngestError(f"{path}: {exc}") from None
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise IngestError(f"{path}: --pattern {pattern!r}: {exc}") from None
+    result = parse_alert_file(path, format="log", patterns=patterns)
     return ParsedFile(path, result.format, result_batch(result), list(result.errors))
 
 

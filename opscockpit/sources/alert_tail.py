@@ -96,7 +96,10 @@ class AlertFileSource(Source):
         self.path = Path(self.settings["path"]).expanduser()
         self.patterns = tuple(str(p) for p in self.settings["patterns"] or ())
         for pattern in self.patterns:
-            re.compile(pattern)  # a bad regex fails at start, naming itself
+            try:
+                re.compile(pattern)
+            except re.error as exc:  # fail at start, naming the pattern
+                raise ValueError(f"pattern {pattern!r}: {exc}") from None
         self._tails: dict[tuple[int, int], _Tail] = {}
         self._started = False
         self._miner: TemplateMiner | None = None
