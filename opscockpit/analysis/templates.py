@@ -115,34 +115,35 @@ _ALNUM = re.compile(r"[^\W_]")
 def _word_of(token: str) -> str:
     """What a token says in words: ``(reserved)`` -> ``reserved``; "" for a plain value.
 
-    A token with a digit the masks left (``wl0``) is a value, and so are the names of days
-    and months, which only ever date something. A token holding a slot is a value; after
-    ``key=`` or ``key:`` it is a value of that key (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``):
-    values of different keys disagree, a value and a word never do.
+    A token with a digit the masks left (``wl0``) is a value. A token holding a slot is
+    a value; after ``key=``, ``key:`` or ``key.`` it is a value of that key
+    (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``): values of different keys disagree, a value
+    and a word never do. (After ``name-`` it is just a value: ``web-<NUM>``, ``db-<NUM>``.)
     """
     if token.isalpha():
-        return "" if token.lower() in _CALENDAR else token
+        return token
     if "<" in token:
         found = PLACEHOLDER_RE.search(token)
         if found is not None:
             head = token[: found.start()]
-            key = _NOT_LETTER.sub("", head) if head[-1:] in ("=", ":") else ""
+            key = _NOT_LETTER.sub("", head) if head[-1:] in ("=", ":", ".") else ""
             return "<" + key if key else ""
     if _DIGIT_RE.search(token):
         return ""
-    letters = _NOT_LETTER.sub("", token)
-    return "" if letters.lower() in _CALENDAR else letters
+    return _NOT_LETTER.sub("", token)
 
 
 _NOT_LETTER = re.compile(r"[\W\d_]+")
+_DIGIT_RE = re.compile(r"\d")
 
-
-_CALENDAR = frozenset({
-    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "may", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march", "april",
-    "june", "july", "august", "september", "october", "november", "december",
-})
+# Names of days and months only ever date something: they weigh like typed slots. Title
+# and upper case only, so that "may" and "sun" in a sentence stay words.
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+         "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+           "dec", "january", "february", "march", "april", "june", "july", "august",
+           "september", "october", "november", "december")
+_CALENDAR = frozenset(form for name in _DAYS + _MONTHS for form in (name.title(), name.upper()))
 
 
 def _named(tokens: Sequence[str], i: int) -> bool:
@@ -152,9 +153,6 @@ def _named(tokens: Sequence[str], i: int) -> bool:
 
 def _has_digit(token: str) -> bool:
     return _DIGIT_RE.search(token) is not None
-
-
-_DIGIT_RE = re.compile(r"\d")
 
 
 def template_id_for(text: str) -> str:
@@ -249,7 +247,7 @@ class TemplateMiner:
     def _word(self, token: str) -> tuple[bool, str]:
         hit = self._words.get(token)
         if hit is None:
-            slot = _is_slot(token)
+            slot = _is_slot(token) or _NOT_LETTER.sub("", token) in _CALENDAR
             hit = (slot, "" if slot else _word_of(token))
             if len(self._words) >= _MEMO_SIZE:
                 self._words.clear()
