@@ -105,12 +105,35 @@ class ModelHealth:
 
 
 def wide_from_observations(observations: pd.DataFrame) -> pd.DataFrame:
-    """The store's ``ModelObservation`` rows (features as JSON) to one column per feature."""
+    """The store's ``ModelObservation`` rows (features as JSON) to one column per feature.
+
+    The store keeps predictions and labels as text; they come back as numbers (or booleans)
+    when every value reads as one, so a regressor's output is tested as a number whether it
+    was handed over in a batch or read back.
+    """
     parsed = [json.loads(text) if isinstance(text, str) else (text or {})
               for text in observations["features"]]
     features = pd.DataFrame.from_records(parsed, index=observations.index)
     base = observations.drop(columns=["features"])
+    for column in ("prediction", "label"):
+        if column in base:
+            base[column] = typed_text(base[column])
     return pd.concat([base, features.drop(columns=[c for c in features if c in base])], axis=1)
+
+
+def typed_text(values: pd.Series) -> pd.Series:
+    """Text that is all numbers to floats, all true/false to booleans; else as it is."""
+    present = values.dropna()
+    if present.empty or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values
+    lowered = present.astype(str).str.strip().str.lower()
+    if lowered.isin(("true", "false")).all():
+        return values.map(lambda v: None if pd.isna(v) else str(v).strip().lower() == "true"
+                          ).astype(object if len(present) < len(values) else bool)
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().all():
+        return pd.to_numeric(values, errors="coerce").astype("float64").astype(object)
+    return values
 
 
 def split_reference(
