@@ -10,7 +10,7 @@ measured with one configuration on log sets it has never seen.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 PLACEHOLDER_RE = re.compile(r"<(?:\*|[A-Z][A-Z0-9]*)>")
@@ -239,3 +239,74 @@ def matches(template: str, message: str) -> bool:
         if not _token_regex(t).match(m):
             return False
     return True
+
+
+# -- token roles, for the miner's similarity ------------------------------------------------
+TYPED_SLOTS = frozenset(f"<{name}>" for name in MASK_TYPES)
+_ALNUM = re.compile(r"[^\W_]")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+
+# Names of days and months only ever date something: they weigh like typed slots. Title
+# and upper case only, so that "may" and "sun" in a sentence stay words.
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+         "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+           "dec", "january", "february", "march", "april", "june", "july", "august",
+           "september", "october", "november", "december")
+_CALENDAR = frozenset(form for name in _DAYS + _MONTHS for form in (name.title(), name.upper()))
+
+# Nouns after which a word is a name, not a verb or a state: "for user alice".
+_NAME_NOUNS = frozenset({"user", "username", "account", "login"})
+_PUNCT = "\"'`()[]{}<>,;:.!?=/\\|"
+
+
+def has_digit(token: str) -> bool:
+    return _DIGIT_RE.search(token) is not None
+
+
+def is_slot(token: str) -> bool:
+    """A typed slot, possibly wrapped in punctuation (``<UUID>]``, ``(<NUM>)``)."""
+    if token in TYPED_SLOTS:
+        return True
+    if "<" not in token:
+        return False
+    rest = PLACEHOLDER_RE.sub("", token)
+    return rest != token and _ALNUM.search(rest) is None
+
+
+def word_of(token: str) -> str:
+    """What a masked token says in words: ``(reserved)`` -> ``reserved``; "" for a value.
+
+    A token with a digit the masks left (``wl0``) is a value. A token holding a slot is
+    a value; after ``key=``, ``key:`` or ``key.`` it is a value of that key
+    (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``): values of different keys disagree, a value
+    and a word never do. (After ``name-`` it is just a value: ``web-<NUM>``, ``db-<NUM>``.)
+    """
+    if token.isalpha():
+        return token
+    if "<" in token:
+        found = PLACEHOLDER_RE.search(token)
+        if found is not None:
+            head = token[: found.start()]
+            key = _NOT_LETTER.sub("", head) if head[-1:] in ("=", ":", ".") else ""
+            return "<" + key if key else ""
+    if has_digit(token):
+        return ""
+    return _NOT_LETTER.sub("", token)
+
+
+def token_role(token: str) -> tuple[bool, str]:
+    """``(is a variable slot, its word)`` for a masked token; see :func:`word_of`."""
+    if is_slot(token) or _NOT_LETTER.sub("", token) in _CALENDAR:
+        return True, ""
+    return False, word_of(token)
+
+
+def words_disagree(a: str, b: str) -> bool:
+    """Two different words, or values of two different keys (see :func:`word_of`)."""
+    return bool(a and b and a != b and (a[0] == "<") == (b[0] == "<"))
+
+
+def follows_name(tokens: Sequence[str], i: int) -> bool:
+    """Whether ``tokens[i]`` follows a noun that makes it a name (``user alice``)."""
+    return i > 0 and tokens[i - 1].lower().strip(_PUNCT) in _NAME_NOUNS

@@ -27,29 +27,28 @@ generalises, so an id seen by an operator yesterday still names the same templat
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from opscockpit.analysis.template_tokens import (
-    MASK_TYPES,
     PLACEHOLDER_RE,
+    TYPED_SLOTS,
     WILDCARD,
     Masker,
+    follows_name,
+    has_digit,
     plain,
+    token_role,
+    words_disagree,
 )
 
 STATE_VERSION = 2  # 2 added aliases; version 1 states load as having none
 _READABLE_VERSIONS = (1, 2)
 _MEMO_SIZE = 1 << 16
-
-# Nouns after which a word is a name, not a verb or a state: "for user alice".
-_NAME_NOUNS = frozenset({"user", "username", "account", "login"})
-_PUNCT = "\"'`()[]{}<>,;:.!?=/\\|"
-
 
 @dataclass(frozen=True, slots=True)
 class MinerParams:
@@ -94,65 +93,6 @@ class _Template:
     def refresh(self) -> None:
         self.wildcards = self.tokens.count(WILDCARD)
         self.result = MatchResult(self.id, " ".join(self.tokens), False, False)
-
-
-_TYPED = frozenset(f"<{name}>" for name in MASK_TYPES)
-
-
-def _is_slot(token: str) -> bool:
-    """A typed slot, possibly wrapped in punctuation (``<UUID>]``, ``(<NUM>)``)."""
-    if token in _TYPED:
-        return True
-    if "<" not in token:
-        return False
-    rest = PLACEHOLDER_RE.sub("", token)
-    return rest != token and _ALNUM.search(rest) is None
-
-
-_ALNUM = re.compile(r"[^\W_]")
-
-
-def _word_of(token: str) -> str:
-    """What a token says in words: ``(reserved)`` -> ``reserved``; "" for a plain value.
-
-    A token with a digit the masks left (``wl0``) is a value. A token holding a slot is
-    a value; after ``key=``, ``key:`` or ``key.`` it is a value of that key
-    (``LOGIN(uid=<NUM>)`` -> ``<LOGINuid``): values of different keys disagree, a value
-    and a word never do. (After ``name-`` it is just a value: ``web-<NUM>``, ``db-<NUM>``.)
-    """
-    if token.isalpha():
-        return token
-    if "<" in token:
-        found = PLACEHOLDER_RE.search(token)
-        if found is not None:
-            head = token[: found.start()]
-            key = _NOT_LETTER.sub("", head) if head[-1:] in ("=", ":", ".") else ""
-            return "<" + key if key else ""
-    if _DIGIT_RE.search(token):
-        return ""
-    return _NOT_LETTER.sub("", token)
-
-
-_NOT_LETTER = re.compile(r"[\W\d_]+")
-_DIGIT_RE = re.compile(r"\d")
-
-# Names of days and months only ever date something: they weigh like typed slots. Title
-# and upper case only, so that "may" and "sun" in a sentence stay words.
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-         "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-           "dec", "january", "february", "march", "april", "june", "july", "august",
-           "september", "october", "november", "december")
-_CALENDAR = frozenset(form for name in _DAYS + _MONTHS for form in (name.title(), name.upper()))
-
-
-def _named(tokens: Sequence[str], i: int) -> bool:
-    """Whether ``tokens[i]`` follows a noun that makes it a name (``user alice``)."""
-    return i > 0 and tokens[i - 1].lower().strip(_PUNCT) in _NAME_NOUNS
-
-
-def _has_digit(token: str) -> bool:
-    return _DIGIT_RE.search(token) is not None
 
 
 def template_id_for(text: str) -> str:
@@ -231,7 +171,7 @@ class TemplateMiner:
             # Tokens with digits are usually values the masks did not recognise; routing
             # them to one wildcard branch keeps them from fragmenting the tree.
             key = (token if token.isalpha()
-                   else WILDCARD if token in _TYPED or _has_digit(token) else token)
+                   else WILDCARD if token in TYPED_SLOTS or has_digit(token) else token)
             child = node.children.get(key)
             if child is None and key != WILDCARD and len(node.children) >= self.params.max_children:
                 key = WILDCARD
@@ -247,8 +187,7 @@ class TemplateMiner:
     def _word(self, token: str) -> tuple[bool, str]:
         hit = self._words.get(token)
         if hit is None:
-            slot = _is_slot(token) or _NOT_LETTER.sub("", token) in _CALENDAR
-            hit = (slot, "" if slot else _word_of(token))
+            hit = token_role(token)
             if len(self._words) >= _MEMO_SIZE:
                 self._words.clear()
             self._words[token] = hit
@@ -279,8 +218,7 @@ class TemplateMiner:
                 weight += tw
                 continue
             weight += 1.0
-            if (a_word and b_word and a_word != b_word
-                    and (a_word[0] == "<") == (b_word[0] == "<") and not _named(tokens, i)):
+            if words_disagree(a_word, b_word) and not follows_name(tokens, i):
                 conflicts += 1
                 where = i
         return (same / weight if weight else 1.0), conflicts, where
@@ -320,17 +258,11 @@ class TemplateMiner:
         for s in leaf.templates:
             if s is t or s.tokens[pos] == WILDCARD or not self._word(s.tokens[pos])[1]:
                 continue
-            if all(i == pos or not self._conflict(a, b)
+            if all(i == pos or a == b or WILDCARD in (a, b)
+                   or not words_disagree(self._word(a)[1], self._word(b)[1])
                    for i, (a, b) in enumerate(zip(s.tokens, t.tokens, strict=True))):
                 out.append(s)
         return out
-
-    def _conflict(self, a: str, b: str) -> bool:
-        if a == b or WILDCARD in (a, b):
-            return False
-        a_word, b_word = self._word(a)[1], self._word(b)[1]
-        return bool(a_word and b_word and a_word != b_word
-                    and (a_word[0] == "<") == (b_word[0] == "<"))
 
     def _generalise(self, t: _Template, others: Iterable[Sequence[str]]) -> bool:
         changed = False
@@ -444,15 +376,23 @@ class TemplateMiner:
 
 
 def mine(
-    messages: Iterable[str], params: MinerParams | None = None, *, plain_templates: bool = False
+    messages: Iterable[str], params: MinerParams | None = None, *, plain_templates: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """``EventId, EventTemplate`` for each message, as the templates stand after all of them.
 
     A message whose template was later merged into another gets the surviving id.
+    ``on_progress(n)`` is called after every ``PROGRESS_EVERY`` messages (and the rest).
     """
     miner = TemplateMiner(params)
     add = miner.add
-    ids = [add(m).template_id for m in messages]
+    if on_progress is None:
+        ids = [add(m).template_id for m in messages]
+    else:
+        ids = []
+        for batch in _batches(messages, PROGRESS_EVERY):
+            ids.extend(add(m).template_id for m in batch)
+            on_progress(len(batch))
     final = miner._aliases.get
     ids = [final(i, i) for i in ids]
     table = miner.templates().set_index("EventId")
@@ -461,14 +401,26 @@ def mine(
     return pd.DataFrame({"EventId": ids, "EventTemplate": [texts[i] for i in ids]})
 
 
-def structured(contents: Sequence[str], params: MinerParams | None = None) -> pd.DataFrame:
+PROGRESS_EVERY = 4096
+
+
+def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+def structured(contents: Sequence[str], params: MinerParams | None = None, *,
+               plain_templates: bool = True,
+               on_progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """LogHub's structured-CSV convention: ``LineId, Content, EventId, EventTemplate``.
 
     ``contents`` are message bodies with the log header already removed (see
     ``opscockpit.sources.log_lines.split_headers``); ``LineId`` counts from 1 and the
-    templates use the plain ``<*>`` spelling LogHub compares against.
+    templates use the plain ``<*>`` spelling LogHub compares against (typed slots such
+    as ``<IP>`` with ``plain_templates=False``).
     """
-    frame = mine(contents, params, plain_templates=True)
+    frame = mine(contents, params, plain_templates=plain_templates, on_progress=on_progress)
     frame.insert(0, "Content", list(contents))
     frame.insert(0, "LineId", range(1, len(contents) + 1))
     return frame
