@@ -48,12 +48,11 @@ def alerts_section(store: Store, window: ReportWindow) -> dict[str, Any]:
             "severity": row.severity,
             "status": row.status,
             "growing": bool(row.growing),
-            "arrival_rate_per_min": round(float(row.arrival_rate_per_min), 3),
+            "arrival_rate_per_min": float(row.arrival_rate_per_min),
             "mark": verdict.mark if verdict else "",
             "acknowledged": bool(verdict and verdict.acknowledged),
             "probable_root_cause": None,  # issue 8 ranks the changes before each cluster
         })
-    noise = summary.as_dict()
-    noise["reduction_ratio"] = round(float(noise["reduction_ratio"]), 6)
-    noise["marked_noise_share"] = round(float(noise["marked_noise_share"]), 6)
+    noise = {k: (float(v) if isinstance(v, float) else int(v))
+             for k, v in summary.as_dict().items()}
     return {"alert_clusters": out, "noise": noise}
