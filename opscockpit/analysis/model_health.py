@@ -158,7 +158,8 @@ def model_health(
     """Health of every (model, version) in the wide frame, worst status first."""
     settings = settings or HealthSettings()
     found = [
-        _one(str(model), str(version), rows, _reference_for(reference, model, version), settings)
+        version_health(str(model), str(version), rows,
+                       _reference_for(reference, model, version), settings)
         for (model, version), rows in frame.groupby(["model", "version"], sort=True)
     ]
     order = list(ModelStatus)
@@ -179,10 +180,12 @@ def model_report(
 # ---------------------------------------------------------------- one model version
 
 
-def _one(
+def version_health(
     model: str, version: str, rows: pd.DataFrame, reference: pd.DataFrame | None,
     settings: HealthSettings,
 ) -> ModelHealth:
+    """One version's health from its rows (``reference`` None: split off its start). Rows
+    may be empty: the version is then judged on nothing, and says so."""
     if reference is None:
         reference, current = split_reference(rows, settings)
     else:

@@ -50,13 +50,17 @@ def _latest_per_feature(drift: pd.DataFrame, onsets: pd.DataFrame,
     merged["rank_onset"] = merged["onset"].map(
         lambda t: t.value if isinstance(t, pd.Timestamp) and not pd.isna(t) else np.iinfo(
             np.int64).max)
-    merged = merged.sort_values(["drifted", "active", "rank_onset", "statistic"],
+    merged["active"] = merged["active"].fillna(False).astype(bool)
+    merged = merged.sort_values(["active", "drifted", "rank_onset", "statistic"],
                                 ascending=[False, False, True, False], kind="stable")
+    # "drifted" is the sustained drift (k of the last m windows), not one window over its
+    # threshold: a lone noisy window, such as a short last one, is not a drift to report.
+    # The latest window's own verdict and figures are beside it.
     return [{
         "feature": r.feature, "method": r.method, "statistic": _finite(r.statistic),
-        "threshold": float(r.threshold), "drifted": bool(r.drifted),
+        "threshold": float(r.threshold), "drifted": bool(r.active),
         "onset": stamp(_time(r.onset)), "p_value": _finite(r.p_value),
-        "window_start": stamp(_time(r.window_start)),
+        "window_start": stamp(_time(r.window_start)), "window_drifted": bool(r.drifted),
     } for r in merged.itertuples(index=False)]
 
 

@@ -82,12 +82,12 @@ def model_view(tracker: ModelTracker, health: ModelHealth, last_seen: Any) -> Mo
             method=str(item["method"]), statistic=item["statistic"],
             threshold=float(item["threshold"]), p_value=item["p_value"],
             drifted=bool(item["drifted"]), onset=_time(item["onset"]),
-            active=_active(health.onsets, name), history=history.get(name, ()),
+            window_drifted=bool(item["window_drifted"]), history=history.get(name, ()),
             bins=shape.bins if shape else (), reference=shape.reference if shape else (),
             current=shape.current if shape else (),
             current_rows=shape.current_rows if shape else 0,
         ))
-    features.sort(key=lambda f: (not f.drifted, not f.active, f.output))
+    features.sort(key=lambda f: (not f.drifted, not f.window_drifted, f.output))
     inputs = [f for f in features if not f.output]
     quality = tuple(QualityView(str(q["column"]), str(q["check"]), float(q["value"]),
                                 str(q["summary"]), int(q["windows"]), _time(q["last_seen"]))
@@ -139,11 +139,6 @@ def _metrics(performance: pd.DataFrame) -> tuple[MetricSeries, ...]:
         MetricSeries(str(metric), tuple(float(v) for v in rows["value"]),
                      tuple(_time(t) for t in rows["window_start"]))
         for metric, rows in performance.sort_values("window").groupby("metric", sort=True))
-
-
-def _active(onsets: pd.DataFrame, feature: str) -> bool:
-    hit = onsets.loc[onsets["feature"] == feature, "active"]
-    return bool(len(hit) and hit.iloc[0])
 
 
 def _window(settings: HealthSettings) -> str:

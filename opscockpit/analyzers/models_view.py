@@ -35,9 +35,9 @@ class FeatureView:
     statistic: float | None
     threshold: float
     p_value: float | None
-    drifted: bool
+    drifted: bool  # in sustained drift (the report's "drifted")
     onset: datetime | None
-    active: bool
+    window_drifted: bool  # the latest window over its threshold
     history: tuple[DriftPoint, ...] = ()
     bins: tuple[str, ...] = ()
     reference: tuple[float, ...] = ()
