@@ -79,7 +79,10 @@ def merge_batches(first: Batch, second: Batch) -> Batch:
 
 def default_analyzers() -> list[Analyzer]:
     """Every analyzer the cockpit runs, in the order their outputs feed each other."""
+    from opscockpit.analyzers.alerts import AlertsAnalyzer
     from opscockpit.analyzers.anomalies import AnomalyAnalyzer
+    from opscockpit.analyzers.pipelines import PipelinesAnalyzer
     from opscockpit.analyzers.telemetry import TelemetryAnalyzer
 
-    return [TelemetryAnalyzer(), AnomalyAnalyzer()]
+    # Anomalies raise alerts, so the alert analyzer comes after the anomaly one.
+    return [TelemetryAnalyzer(), AnomalyAnalyzer(), AlertsAnalyzer(), PipelinesAnalyzer()]

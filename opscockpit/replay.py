@@ -22,7 +22,7 @@ class ReplayState:
     now: datetime
     speed: float
     paused: bool
-    marks: tuple[float, ...]  # event positions in [0, 1] along the span
+    marks: tuple[float, ...]  # each event's position in [0, 1] along the span
 
     @property
     def position(self) -> float:
@@ -47,8 +47,7 @@ class Replay:
                              clock=self.clock, real_time_sources=True)
         span = max(1.0, (end - start).total_seconds())
         self._events = event_times(recording)
-        self.marks = tuple(sorted({round((t - start).total_seconds() / span, 3)
-                                   for t in self._events}))
+        self.marks = tuple((t - start).total_seconds() / span for t in self._events)
 
     def state(self) -> ReplayState:
         return ReplayState(self.start, self.end, min(self.clock.now(), self.end),

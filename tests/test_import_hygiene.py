@@ -10,7 +10,9 @@ import pytest
 HEADLESS = [
     "opscockpit.records", "opscockpit.store", "opscockpit.sources", "opscockpit.sources.host",
     "opscockpit.sources.registry", "opscockpit.engine", "opscockpit.cli", "opscockpit.config",
-    "opscockpit.wiring", "opscockpit.snapshot", "opscockpit.analysis",
+    "opscockpit.wiring", "opscockpit.snapshot", "opscockpit.analysis", "opscockpit.intake",
+    "opscockpit.analyzers.alerts", "opscockpit.analyzers.pipelines", "opscockpit.replay",
+    "opscockpit.report.builder", "opscockpit.commands.replay",
 ]
 
 

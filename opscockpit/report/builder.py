@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from opscockpit import __version__
+from opscockpit.report.timeline import build_timeline
 from opscockpit.store import Store
+from opscockpit.store.report_queries import notes_in_window
 
 SCHEMA = "opscockpit.report/1"
 
@@ -21,6 +23,8 @@ SCHEMA = "opscockpit.report/1"
 SECTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("hosts",), "opscockpit.report.hosts:hosts_section"),
     (("anomalies",), "opscockpit.report.anomalies:anomalies_section"),
+    (("alert_clusters", "noise"), "opscockpit.report.alerts:alerts_section"),
+    (("pipelines", "dora", "changes"), "opscockpit.report.pipelines:pipelines_section"),
 )
 ALL_KEYS = ("window", "hosts", "anomalies", "alert_clusters", "noise", "pipelines", "dora",
             "changes", "models", "timeline", "root_cause_candidates")
@@ -56,6 +60,11 @@ def build_report(store: Store, start: datetime | None = None,
     for key in ALL_KEYS:
         # A domain with no section yet is an empty list, never an invented figure.
         report.setdefault(key, {} if key in {"noise", "dora"} else [])
+    notes = [
+        {"ts": iso(ts), "kind": kind, "text": text, "target": target}
+        for ts, kind, text, target in notes_in_window(store, window.start, window.end)
+    ]
+    report["timeline"] = build_timeline(report, notes)
     return report
 
 

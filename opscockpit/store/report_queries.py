@@ -28,3 +28,30 @@ def host_latest(
            GROUP BY m.host ORDER BY m.host""",
         [start, start, end, end, end, end, start, start],
     )
+
+
+def notes_in_window(
+    store: Store, start: datetime | None, end: datetime | None
+) -> list[tuple[Any, ...]]:
+    """Operator annotations ``(ts, kind, text, target)`` in the window, oldest first."""
+    return store.rows(
+        """SELECT ts, kind, text, target FROM annotations
+           WHERE (? IS NULL OR ts >= ?) AND (? IS NULL OR ts <= ?) ORDER BY ts""",
+        [start, start, end, end],
+    )
+
+
+def alert_times(store: Store, start: datetime | None, end: datetime | None) -> list[datetime]:
+    """When each firing alert arrived in the window (for the arrivals chart)."""
+    return [ts for (ts,) in store.rows(
+        """SELECT ts FROM alerts WHERE coalesce(status, 'firing') <> 'resolved'
+           AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts <= ?) ORDER BY ts""",
+        [start, start, end, end])]
+
+
+def series_values(store: Store, host: str, metric: str, start: datetime,
+                  end: datetime) -> list[tuple[datetime, float]]:
+    return [(ts, float(v)) for ts, v in store.rows(
+        """SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND ts >= ? AND ts <= ?
+           AND origin <> 'derived' ORDER BY ts""",
+        [host, metric, start, end])]

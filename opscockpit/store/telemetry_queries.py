@@ -21,12 +21,45 @@ def latest_metrics(store: Store, host: str, at: datetime) -> list[tuple[str, flo
     return [(str(m), float(v), ts) for m, v, ts in found]
 
 
+# Sparklines want points, not minutes: slow series (1-minute, 5-minute data) look further
+# back, up to this far, to find enough of them.
+SPARSE_LOOKBACK = timedelta(hours=12)
+SPARSE_POINTS = 30
+SPARK_POINTS = 120
+
+
 def series_window(
     store: Store, host: str, metrics: list[str], start: datetime, end: datetime
 ) -> dict[str, list[float]]:
-    """Values of the named series of one host with ``start < ts <= end``, oldest first."""
+    """Recent values of the named series of one host up to ``end``, oldest first.
+
+    Everything in ``(start, end]``; a series with fewer than SPARSE_POINTS there gets
+    its last SPARK_POINTS values from up to SPARSE_LOOKBACK back instead.
+    """
     if not metrics:
         return {}
+    out = _values(store, host, metrics, start, end)
+    sparse = [m for m in metrics if len(out.get(m, ())) < SPARSE_POINTS]
+    if sparse:
+        marks = ", ".join("?" for _ in sparse)
+        rows = store.rows(
+            f"""SELECT metric, value FROM (
+                    SELECT metric, value, ts, row_number() OVER (
+                        PARTITION BY metric ORDER BY ts DESC) AS back
+                    FROM metrics WHERE host = ? AND metric IN ({marks})
+                    AND ts > ? AND ts <= ?)
+                WHERE back <= ? ORDER BY ts""",
+            [host, *sparse, end - SPARSE_LOOKBACK, end, SPARK_POINTS],
+        )
+        found: dict[str, list[float]] = {}
+        for metric, value in rows:
+            found.setdefault(str(metric), []).append(float(value))
+        out.update(found)
+    return out
+
+
+def _values(store: Store, host: str, metrics: list[str], start: datetime,
+            end: datetime) -> dict[str, list[float]]:
     marks = ", ".join("?" for _ in metrics)
     out: dict[str, list[float]] = {}
     for metric, value in store.rows(

@@ -29,20 +29,24 @@ def scrubber(state: ReplayState, width: int, glyphs: Glyphs) -> Text:
     fmt = "%H:%M" if (state.end - state.start).total_seconds() >= 3600 else "%H:%M:%S"
     tail = Text(f" {state.end:{fmt}}")
     track_w = max(10, width - len(head) - len(tail) - len(f"{state.start:{fmt}} ") - 2)
-    cells = [("-" if plain else "─")] * track_w
+    # Event density per cell, drawn as rising blocks: a storm stands out from one alert.
+    counts = [0] * track_w
     for mark in state.marks:
-        cells[min(track_w - 1, int(mark * track_w))] = "|" if plain else "┃"
+        counts[min(track_w - 1, int(mark * track_w))] += 1
+    levels = "_.-=#" if plain else "▁▂▄▆█"
+    top = max(counts) or 1
     cursor = min(track_w - 1, int(state.position * track_w))
     text = head
     text.append(f"{state.start:{fmt}} ")
     text.append("[")
-    for i, cell in enumerate(cells):
+    for i, count in enumerate(counts):
         if i == cursor:
             text.append("@" if plain else "●", style="bold reverse")
-        elif cell in {"|", "┃"}:
-            text.append(cell, style="yellow")
+        elif count:
+            level = min(len(levels) - 1, int(count / top * (len(levels) - 1) + 0.999))
+            text.append(levels[level], style="yellow")
         else:
-            text.append(cell, style="dim")
+            text.append(" " if not plain else ".", style="dim")
     text.append("]")
     text.append_text(tail)
     text.no_wrap = True
