@@ -297,23 +297,26 @@ class ModelsAnalyzer(Analyzer):
             for entry in list(self._versions.values()):
                 if entry.stale:
                     self._rebuild(entry)
-            from opscockpit.analyzers.models_frames import model_view, waiting_view
-
-            views = []
-            for entry in self._versions.values():
-                if entry.tracker is not None:
-                    health = entry.tracker.health()
-                    if entry.view is None or entry.view[0] is not health:
-                        entry.view = (health, model_view(entry.tracker, health,
-                                                         entry.last_seen))
-                    views.append(entry.view[1])
-                elif entry.held:
-                    views.append(waiting_view(entry.model, entry.version, entry.held,
-                                              self.settings))
+            views = [] if not self._versions else self._views()
         if not views:
             return None
         views.sort(key=lambda v: (STATUS_ORDER.index(v.status), v.model, v.version))
         return ModelsView(at=now, models=tuple(views))
+
+    def _views(self) -> list[ModelView]:
+        from opscockpit.analyzers.models_frames import model_view, waiting_view
+
+        views = []
+        for entry in self._versions.values():
+            if entry.tracker is not None:
+                health = entry.tracker.health()
+                if entry.view is None or entry.view[0] is not health:
+                    entry.view = (health, model_view(entry.tracker, health, entry.last_seen))
+                views.append(entry.view[1])
+            elif entry.held:
+                views.append(waiting_view(entry.model, entry.version, entry.held,
+                                          self.settings))
+        return views
 
 
 def reference_note(model: str, version: str, span: tuple[Any, Any], rows: int) -> Annotation:
