@@ -144,10 +144,10 @@ class RunMemory:
     """The latest row of the recent runs of each pipeline, their jobs, recent deploys."""
 
     def __init__(self, keep_runs: int = 50, keep_deploys: int = 2000,
-                 max_pipelines: int = 500) -> None:
-        self.keep_runs = keep_runs
+                 max_runs: int = 20_000) -> None:
+        self.keep_runs = keep_runs  # per pipeline (provider, repo, workflow, branch)
         self.keep_deploys = keep_deploys
-        self.max_pipelines = max_pipelines
+        self.max_runs = max_runs  # in all: many short-lived branches must not grow it
         self.runs: dict[RunKey, PipelineRun] = {}
         self.pipes: dict[PipeKey, set[RunKey]] = {}
         self.attempts: dict[Run3, int] = {}
@@ -172,13 +172,19 @@ class RunMemory:
         members = self.pipes.setdefault(pipe, set())
         members.add(key)
         if len(members) > self.keep_runs:
-            self._forget(min(members, key=lambda k: self.runs[k].ts), pipe)
-        if len(self.pipes) > self.max_pipelines * 1.1:
-            self._forget_quiet_pipelines()
+            self._forget(min(members, key=lambda k: self.runs[k].ts))
+        if len(self.runs) > self.max_runs * 1.1:
+            # The oldest runs of all go, in one sort per 10 % of growth.
+            by_age = sorted(self.runs, key=lambda k: self.runs[k].ts)
+            for old_key in by_age[: len(self.runs) - self.max_runs]:
+                self._forget(old_key)
 
-    def _forget(self, key: RunKey, pipe: PipeKey) -> None:
-        self.runs.pop(key, None)
+    def _forget(self, key: RunKey) -> None:
+        run = self.runs.pop(key)
+        pipe = (run.provider, run.repo, run.workflow, run.branch)
         self.pipes[pipe].discard(key)
+        if not self.pipes[pipe]:
+            del self.pipes[pipe]
         run3 = key[:3]
         self.attempts[run3] -= 1
         if self.attempts[run3] <= 0:
@@ -187,15 +193,6 @@ class RunMemory:
             self.forgotten[run3] = None
             if len(self.forgotten) > 5000:
                 del self.forgotten[next(iter(self.forgotten))]
-
-    def _forget_quiet_pipelines(self) -> None:
-        def newest(pipe: PipeKey) -> datetime:
-            return max(self.runs[k].ts for k in self.pipes[pipe])
-
-        for pipe in sorted(self.pipes, key=newest)[: len(self.pipes) - self.max_pipelines]:
-            for key in list(self.pipes[pipe]):
-                self._forget(key, pipe)
-            del self.pipes[pipe]
 
     def add_job(self, job: PipelineJob) -> None:
         run3 = (job.provider, job.repo, job.run_id)
@@ -282,6 +279,7 @@ class PipelinesAnalyzer(Analyzer):
         self.recompute_s = recompute_s
         self._lock = threading.Lock()  # observe (intake thread) vs view (snapshot thread)
         self._cache: tuple[tuple[int, int], PipelinesView] | None = None
+        self._lines: dict[Any, Any] = {}  # drill-down lines kept between views
 
     def observe(self, batch: Batch, now: datetime) -> Batch | None:
         if batch.runs or batch.jobs or batch.changes or batch.frames:
@@ -293,11 +291,11 @@ class PipelinesAnalyzer(Analyzer):
         """Reload the recent runs, their jobs and deploys from the store (no pandas)."""
         from opscockpit.store import pipeline_queries as q
 
-        keep = self.memory.keep_runs
+        keep, limit = self.memory.keep_runs, self.memory.max_runs
         runs = [make_record(PipelineRun, dict(zip(q.RUN_COLUMNS, row, strict=True)))
-                for row in q.recent_runs(store, keep)]
+                for row in q.recent_runs(store, keep, limit)]
         jobs = [make_record(PipelineJob, dict(zip(q.JOB_COLUMNS, row, strict=True)))
-                for row in q.jobs_of_recent_runs(store, keep)]
+                for row in q.jobs_of_recent_runs(store, keep, limit)]
         deploys = [make_record(Change, dict(zip(q.CHANGE_COLUMNS, row, strict=True)))
                    for row in q.recent_deploys(store, self.memory.keep_deploys)]
         with self._lock:
@@ -314,6 +312,6 @@ class PipelinesAnalyzer(Analyzer):
         from opscockpit.analyzers.pipelines_build import build_view
 
         view = build_view(runs, jobs, deploys, store, now, last_n=self.last_n,
-                          dora_period=timedelta(days=self.dora_days))
+                          dora_period=timedelta(days=self.dora_days), lines=self._lines)
         self._cache = (stamp, view)
         return view

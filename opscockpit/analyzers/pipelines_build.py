@@ -28,10 +28,19 @@ from opscockpit.records import Change, PipelineJob, PipelineRun, utc
 from opscockpit.store import Store
 from opscockpit.store import pipeline_queries as q
 
+# Only what the statistics read: building the frame is most of a view's cost.
+RUN_FIELDS = ("ts", "provider", "repo", "workflow", "run_id", "branch", "sha", "status",
+              "conclusion", "started_at", "finished_at", "attempt")
+JOB_FIELDS = ("ts", "provider", "repo", "run_id", "job_id", "name", "status", "conclusion",
+              "attempt")
+RunLines = dict[tuple[str, str, str, int],
+                tuple[PipelineRun, tuple[PipelineJob, ...], RunLine]]
+
 
 def records_frame(records: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
-    rows = [[getattr(r, c) for c in columns] for r in records]
-    frame = pd.DataFrame(rows, columns=list(columns))
+    """Records as a frame, built column by column (far faster than row by row)."""
+    frame = pd.DataFrame({c: [getattr(r, c) for r in records] for c in columns},
+                         columns=list(columns))
     if "kind" in frame:
         frame["kind"] = frame["kind"].astype(str)
     return frame
@@ -56,11 +65,14 @@ def build_view(
     *,
     last_n: int = 20,
     dora_period: timedelta = timedelta(days=30),
+    lines: RunLines | None = None,
 ) -> PipelinesView:
+    """``lines`` caches the drill-down line of each run between calls: most runs and
+    their jobs do not change from one view to the next."""
     # Time order, re-runs (same creation time) by attempt: the later attempt is the latest.
     runs = sorted(runs, key=lambda r: (r.ts, r.attempt))
-    runs_df = records_frame(runs, q.RUN_COLUMNS)
-    jobs_df = records_frame(jobs, q.JOB_COLUMNS)
+    runs_df = records_frame(runs, RUN_FIELDS)
+    jobs_df = records_frame(jobs, JOB_FIELDS)
     flaky_df = flaky_jobs(jobs_df, runs_df)
     flaky = tuple(
         FlakyJob(str(r.provider), str(r.repo), str(r.workflow), str(r.job),
@@ -68,7 +80,7 @@ def build_view(
         for r in flaky_df.itertuples(index=False)
     )
     stats = pipeline_stats(runs_df, now=now, by_branch=True, flaky=flaky_df, last_n=last_n)
-    history = _histories(runs, jobs)
+    history = _histories(runs, jobs, {} if lines is None else lines)
     lines = []
     for r in stats.itertuples(index=False):
         key = (str(r.provider), str(r.repo), str(r.workflow), str(r.branch))
@@ -100,30 +112,43 @@ def build_view(
 
 
 def _histories(
-    runs: Sequence[PipelineRun], jobs: Sequence[PipelineJob]
+    runs: Sequence[PipelineRun], jobs: Sequence[PipelineJob], cache: RunLines
 ) -> dict[tuple[str, str, str, str], tuple[RunLine, ...]]:
+    """Per pipeline, its runs newest first (``runs`` come oldest first)."""
     by_run: dict[tuple[str, str, str, int], list[PipelineJob]] = {}
     for job in jobs:
         by_run.setdefault((job.provider, job.repo, job.run_id, job.attempt), []).append(job)
     out: dict[tuple[str, str, str, str], list[RunLine]] = {}
-    for run in sorted(runs, key=lambda r: (r.ts, r.attempt), reverse=True):
-        own = sorted(by_run.get((run.provider, run.repo, run.run_id, run.attempt), []),
-                     key=lambda j: (j.started_at or j.ts, j.name))
-        line = RunLine(
-            run_id=run.run_id, attempt=run.attempt,
-            outcome=outcome_of(run.status, run.conclusion), branch=run.branch,
-            sha=run.sha, actor=run.actor, event=run.event, created_at=run.ts,
-            duration_s=_seconds(run.started_at, run.finished_at), url=run.url,
-            jobs=tuple(
-                JobLine(job_id=j.job_id, name=j.name, outcome=outcome_of(j.status, j.conclusion),
-                        attempt=j.attempt, started_at=j.started_at,
-                        duration_s=_seconds(j.started_at, j.finished_at),
-                        failed_step=j.failed_step, url=j.url)
-                for j in own
-            ),
-        )
+    fresh: RunLines = {}
+    for run in reversed(runs):
+        key = (run.provider, run.repo, run.run_id, run.attempt)
+        own = tuple(by_run.get(key, ()))
+        hit = cache.get(key)
+        # Tuples compare item identity first, in C: unchanged runs cost a lookup.
+        line = hit[2] if hit is not None and hit[0] is run and hit[1] == own else (
+            _run_line(run, own))
+        fresh[key] = (run, own, line)
         out.setdefault((run.provider, run.repo, run.workflow, run.branch), []).append(line)
+    cache.clear()
+    cache.update(fresh)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _run_line(run: PipelineRun, jobs: Sequence[PipelineJob]) -> RunLine:
+    own = sorted(jobs, key=lambda j: (j.started_at or j.ts, j.name))
+    return RunLine(
+        run_id=run.run_id, attempt=run.attempt,
+        outcome=outcome_of(run.status, run.conclusion), branch=run.branch,
+        sha=run.sha, actor=run.actor, event=run.event, created_at=run.ts,
+        duration_s=_seconds(run.started_at, run.finished_at), url=run.url,
+        jobs=tuple(
+            JobLine(job_id=j.job_id, name=j.name, outcome=outcome_of(j.status, j.conclusion),
+                    attempt=j.attempt, started_at=j.started_at,
+                    duration_s=_seconds(j.started_at, j.finished_at),
+                    failed_step=j.failed_step, url=j.url)
+            for j in own
+        ),
+    )
 
 
 def dora_strip(

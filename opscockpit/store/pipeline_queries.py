@@ -42,29 +42,33 @@ _LATEST_JOBS = f"""
         ORDER BY (status = 'completed') DESC, rowid DESC) = 1"""
 
 
-def recent_runs(store: Store, per_pipeline: int) -> list[tuple[Any, ...]]:
+def _recent(per_pipeline_mark: str, limit_mark: str) -> str:
+    """The newest runs: at most N per pipeline, at most M in all."""
+    return f"""SELECT * FROM ({_LATEST_RUNS.format(where="true")})
+               QUALIFY row_number() OVER (
+                   PARTITION BY provider, repo, workflow, branch ORDER BY ts DESC)
+                   <= {per_pipeline_mark}
+               ORDER BY ts DESC LIMIT {limit_mark}"""
+
+
+def recent_runs(store: Store, per_pipeline: int, limit: int) -> list[tuple[Any, ...]]:
     """The latest row of each run attempt, the newest ``per_pipeline`` of each pipeline
-    (provider, repo, workflow, branch), in :data:`RUN_COLUMNS` order, oldest first."""
+    (provider, repo, workflow, branch) and the newest ``limit`` in all, in
+    :data:`RUN_COLUMNS` order, oldest first (re-runs by attempt)."""
     return store.rows(
-        f"""SELECT {_cols(RUN_COLUMNS)} FROM ({_LATEST_RUNS.format(where="true")})
-            QUALIFY row_number() OVER (
-                PARTITION BY provider, repo, workflow, branch ORDER BY ts DESC) <= ?
-            ORDER BY ts, attempt""",
-        [per_pipeline],
+        f"SELECT {_cols(RUN_COLUMNS)} FROM ({_recent('?', '?')}) ORDER BY ts, attempt",
+        [per_pipeline, limit],
     )
 
 
-def jobs_of_recent_runs(store: Store, per_pipeline: int) -> list[tuple[Any, ...]]:
+def jobs_of_recent_runs(store: Store, per_pipeline: int, limit: int) -> list[tuple[Any, ...]]:
     """The latest row of each job of the runs :func:`recent_runs` returns."""
-    runs = f"""SELECT DISTINCT provider, repo, run_id FROM ({_LATEST_RUNS.format(where="true")})
-               QUALIFY row_number() OVER (
-                   PARTITION BY provider, repo, workflow, branch ORDER BY ts DESC) <= ?"""
     return store.rows(
         f"""SELECT {_cols(JOB_COLUMNS, "j.")}
             FROM ({_LATEST_JOBS.format(where="true")}) j
-            SEMI JOIN ({runs}) r USING (provider, repo, run_id)
+            SEMI JOIN ({_recent('?', '?')}) r USING (provider, repo, run_id)
             ORDER BY j.ts""",
-        [per_pipeline],
+        [per_pipeline, limit],
     )
 
 
