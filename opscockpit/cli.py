@@ -16,6 +16,7 @@ from opscockpit.commands import ingest as ingest_command
 from opscockpit.commands import record as record_command
 from opscockpit.commands import replay as replay_command
 from opscockpit.commands import report as report_command
+from opscockpit.commands import templates as templates_command
 from opscockpit.commands.common import CliError, ConfigOption, DbOption, open_store
 from opscockpit.config import Config, ConfigError, load_config
 from opscockpit.store import StoreError
@@ -41,6 +42,9 @@ app.add_typer(ingest_command.app, name="ingest")
 app.command(epilog="Example: opscockpit record --out incident.duckdb --duration 10m")(
     record_command.record)
 app.command(epilog="Example: opscockpit demo --speed 60")(demo_command.demo)
+app.command(name="templates",
+            epilog="Example: opscockpit templates HDFS_2k.log --out HDFS_structured.csv")(
+    templates_command.templates)
 app.command(epilog="Example: opscockpit report incident.duckdb --format md,html,json --out rep")(
     report_command.report)
 app.command(epilog="Example: opscockpit replay incident.duckdb --speed 600 --at 2026-03-14T10:00")(
