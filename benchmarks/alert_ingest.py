@@ -1,0 +1,151 @@
+"""Ingesting and clustering an alert storm, next to the physical limit of reading it.
+
+A storm of ``--n`` alerts (default 100k) is written as opscockpit NDJSON: a dozen
+situations bursting over several hosts and services, each with a few message shapes,
+amid periodic background warnings and flapping checks (seeded, see ``storm``). Then, in
+the same process and on the same file:
+
+* **limit**: read the file and ``json.loads`` every line -- what any importer must do;
+* **ingest**: :func:`opscockpit.ingest.ingest` through an :class:`Intake` with the
+  :class:`AlertsAnalyzer`: parse and validate every alert, append to a DuckDB store,
+  cluster incrementally (templates, fingerprints, situations, flapping), derive the noise
+  figures, then save the clusterer state as ``opscockpit ingest`` does.
+
+The ratio ingest / limit says how far the whole path is from reading alone. ``--cli`` also
+times the real ``opscockpit ingest alerts`` command (process start included).
+
+Usage: ``python -m benchmarks.alert_ingest [--n 100000] [--seed 1] [--cli] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T0 = 1_709_251_200  # 2024-03-01T00:00:00Z
+_SHAPES = [
+    "HTTP 5xx rate {f:.1f}% on {host}", "upstream {svc2} timed out after {n}ms",
+    "pool exhausted: {k}/100 connections", "p99 latency {f:.2f}s above 1s SLO",
+    "health check failed for {host}:8080", "queue {svc} backlog {n} messages",
+    "disk /var/lib/{svc} usage {k}% on {host}", "OOM killed worker {n} on {host}",
+]
+
+
+def storm(n: int, seed: int = 1) -> list[str]:
+    """``n`` NDJSON lines in time order: situations, background and flapping checks."""
+    rng = random.Random(seed)
+    services = [f"svc-{i}" for i in range(20)]
+    rows: list[tuple[float, dict[str, object]]] = []
+    span = max(3600.0, n / 20)  # about 20 alerts a second overall
+    situations = 12
+    for k in range(situations):
+        svc = rng.choice(services)
+        svc2 = rng.choice(services)
+        shapes = rng.sample(_SHAPES, rng.randint(2, 5))
+        start = rng.uniform(0, span * 0.9)
+        for i in range(int(n * 0.85 / situations)):
+            host = f"{svc}-h{rng.randint(1, 4)}"
+            text = rng.choice(shapes).format(f=rng.uniform(1, 99), n=rng.randint(1, 10**6),
+                                              k=rng.randint(80, 100), host=host, svc=svc,
+                                              svc2=svc2)
+            t = start + i * rng.uniform(0.01, 0.2)
+            rows.append((t, {"id": f"s{k}-{i}", "ts": T0 + t, "severity": "critical",
+                             "host": host, "service": svc, "title": f"Situation{k}",
+                             "message": text}))
+    while len(rows) < n:
+        i = len(rows)
+        svc = rng.choice(services)
+        t = rng.uniform(0, span)
+        flap = i % 3 == 0
+        rows.append((t, {"id": f"b{i}", "ts": T0 + t, "severity": "warning",
+                         "host": f"{svc}-h1", "service": svc,
+                         "title": "ProbeFailed" if flap else "DiskUsageHigh",
+                         "message": f"disk usage {rng.randint(80, 95)}% on {svc}-h1",
+                         "status": rng.choice(["firing", "resolved"]) if flap else "firing"}))
+    rows.sort(key=lambda r: r[0])
+    return [json.dumps(obj) for _, obj in rows[:n]]
+
+
+def limit(path: Path) -> float:
+    started = time.perf_counter()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            json.loads(line)
+    return time.perf_counter() - started
+
+
+def ingest_intake(path: Path, db: Path) -> dict[str, float]:
+    from opscockpit.analyzers.alerts import AlertsAnalyzer
+    from opscockpit.ingest import ingest
+    from opscockpit.intake import Intake
+    from opscockpit.store import Store
+
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    store = Store.open(db)
+    analyzer = AlertsAnalyzer()
+    intake = Intake(store, [analyzer])
+    intake.restore()
+    summary = ingest(intake, "alerts", [path])
+    intake.save()
+    store.checkpoint()
+    total = time.perf_counter() - started
+    view = analyzer.view(store, store.time_span()[1])
+    store.close()
+    assert view is not None and not summary.errors
+    return {"ingest_s": total, "rows": summary.rows, "clusters": view.noise.clusters,
+            "reduction_ratio": view.noise.reduction_ratio, "flapping": view.noise.flapping,
+            "rss_before_mb": rss_before, "peak_rss_mb": _rss_mb()}
+
+
+def ingest_cli(path: Path, db: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "opscockpit", "ingest", "alerts", str(path),
+                    "--db", str(db)], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=100_000, help="alerts in the storm")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cli", action="store_true", help="also time `opscockpit ingest alerts`")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "storm.ndjson"
+        path.write_text("\n".join(storm(args.n, args.seed)) + "\n", encoding="utf-8")
+        floor = limit(path)
+        result = {"alerts": args.n, "file_mb": path.stat().st_size / 1e6, "limit_s": floor,
+                  **ingest_intake(path, Path(tmp) / "intake.duckdb")}
+        result["ratio"] = result["ingest_s"] / floor
+        result["alerts_per_s"] = args.n / result["ingest_s"]
+        if args.cli:
+            result["cli_s"] = ingest_cli(path, Path(tmp) / "cli.duckdb")
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{args.n} alerts ({result['file_mb']:.1f} MB NDJSON) -> {result['clusters']} "
+          f"clusters (reduction {result['reduction_ratio']:.4f}, {result['flapping']} flapping)")
+    print(f"limit (read + json.loads per line): {floor:.3f} s")
+    print(f"ingest + cluster + store + save:    {result['ingest_s']:.3f} s "
+          f"({result['alerts_per_s']:,.0f} alerts/s), {result['ratio']:.1f}x the limit")
+    print(f"peak RSS {result['peak_rss_mb']:.0f} MB (before ingest {result['rss_before_mb']:.0f})")
+    if "cli_s" in result:
+        print(f"opscockpit ingest alerts (new process): {result['cli_s']:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
