@@ -35,7 +35,8 @@ from opscockpit.sources.prediction_formats import (
 __all__ = [
     "FIXED", "OBSERVATION_COLUMNS", "SUFFIXES", "ColumnMap", "LineError", "PredictionRead",
     "TailState", "encode_features", "join_labels", "normalise", "parse_times", "read_labels",
-    "read_predictions", "read_table", "resolve_columns", "tail_predictions", "to_observations",
+    "read_predictions", "read_table", "resolve_columns", "tail_labels", "tail_predictions",
+    "to_observations",
 ]
 
 FIXED = ("ts", "model", "version", "record_id", "prediction", "score", "label")
@@ -141,24 +142,30 @@ def read_labels(
 ) -> pd.DataFrame:
     """Labels that arrived later: a frame of ``record_id, label`` (the last one wins).
     With two columns and no recognised label name, the one that is not the id is it."""
-    columns = columns or ColumnMap()
-    found: list[pd.DataFrame] = []
-    for path in expand_paths(paths):
-        raw, _, _ = read_raw(path, TailState())
-        names = [c for c in raw.columns if c != "_line"]
-        id_col = columns.id or _detect(names, "id")
-        label_col = columns.label or _detect(names, "label")
-        if label_col is None and id_col is not None and len(names) == 2:
-            label_col = next(c for c in names if c != id_col)
-        if id_col is None or label_col is None:
-            raise ValueError(f"{path}: cannot tell the id and label columns in {names}")
-        found.append(pd.DataFrame({
-            "record_id": raw[id_col].map(_as_id),
-            "label": _infer(raw[label_col]),
-        }))
+    found = [tail_labels(path, TailState(), columns)[0] for path in expand_paths(paths)]
     labels = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
         columns=["record_id", "label"])
     return labels.drop_duplicates("record_id", keep="last").reset_index(drop=True)
+
+
+def tail_labels(
+    path: str | Path, state: TailState | None = None, columns: ColumnMap | None = None
+) -> tuple[pd.DataFrame, list[LineError], TailState]:
+    """The ``record_id, label`` rows added to one label file since ``state``."""
+    columns = columns or ColumnMap()
+    raw, errors, new_state = read_raw(Path(path), state or TailState())
+    names = [c for c in raw.columns if c != "_line"]
+    if raw.empty:
+        return pd.DataFrame(columns=["record_id", "label"]), errors, new_state
+    id_col = columns.id or _detect(names, "id")
+    label_col = columns.label if columns.label in names else _detect(names, "label")
+    if label_col is None and id_col is not None and len(names) == 2:
+        label_col = next(c for c in names if c != id_col)
+    if id_col is None or label_col is None:
+        raise ValueError(f"{path}: cannot tell the id and label columns in {names}")
+    labels = pd.DataFrame({"record_id": [_as_id(v) for v in raw[id_col].to_numpy()],
+                           "label": _infer(raw[label_col])})
+    return labels, errors, new_state
 
 
 def join_labels(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
