@@ -50,6 +50,7 @@ STATE_VERSION = 2  # 2 added aliases; version 1 states load as having none
 _READABLE_VERSIONS = (1, 2)
 _MEMO_SIZE = 1 << 16
 
+
 @dataclass(frozen=True, slots=True)
 class MinerParams:
     """One configuration for every log source; nothing here is tuned per dataset."""
@@ -128,15 +129,19 @@ class TemplateMiner:
         leaf, path = self._route(tokens, create=True)
         assert leaf is not None
         t, family = self._choose(leaf, tokens)
-        if t is not None and family is None:
+        if t is None:
+            result = self._create(leaf, path, tokens)
+        elif family is not None:
+            result = self._merge(t, family, tokens)
+        else:
             t.count += 1
             changed = self._generalise(t, [tokens])
-            if not changed:
-                self._remember(tokens, t)
-            return MatchResult(t.id, t.result.template, False, changed) if changed else t.result
-        if t is not None and family is not None:
-            return self._merge(t, family, tokens)
-        return self._create(leaf, path, tokens)
+            result = MatchResult(t.id, t.result.template, False, True) if changed else t.result
+        # Whatever changed, the same tokens would now join this template unchanged: a new
+        # template matches them exactly (nothing else in the leaf reached the threshold),
+        # and a generalised or merged one only gained on the others. So the memo is exact.
+        self._remember(tokens, self._by_id[result.template_id])
+        return result
 
     def _remember(self, tokens: tuple[str, ...], t: _Template) -> None:
         if len(self._memo) >= _MEMO_SIZE:
@@ -158,22 +163,17 @@ class TemplateMiner:
         return found
 
     def _walk(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
-        node = self._root
-        key = str(len(tokens))
-        path = [key]
-        nxt = node.children.get(key)
-        if nxt is None:
-            if not create:
-                return None, tuple(path)
-            nxt = node.children[key] = _Node()
-        node = nxt
-        for token in tokens[: max(self.params.depth - 2, 0)]:
-            # Tokens with digits are usually values the masks did not recognise; routing
-            # them to one wildcard branch keeps them from fragmenting the tree.
-            key = (token if token.isalpha()
-                   else WILDCARD if token in TYPED_SLOTS or has_digit(token) else token)
+        # Tokens with digits are usually values the masks did not recognise; routing them
+        # to one wildcard branch keeps them from fragmenting the tree.
+        keys = [str(len(tokens))] + [
+            t if t.isalpha() else WILDCARD if t in TYPED_SLOTS or has_digit(t) else t
+            for t in tokens[: max(self.params.depth - 2, 0)]
+        ]
+        node, path = self._root, []
+        for level, key in enumerate(keys):
             child = node.children.get(key)
-            if child is None and key != WILDCARD and len(node.children) >= self.params.max_children:
+            if (child is None and level and key != WILDCARD
+                    and len(node.children) >= self.params.max_children):
                 key = WILDCARD
                 child = node.children.get(key)
             if child is None:
