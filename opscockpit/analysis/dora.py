@@ -90,7 +90,9 @@ def deploys_from_changes(
     status = status.fillna("").astype(str).str.lower()
     d["conclusion"] = status.where(status != "", "success")
     commits = commit_times(runs) if runs is not None else pd.Series(dtype=object)
-    d["committed_at"] = pd.to_datetime(d["sha"].map(commits), utc=True)
+    # An empty map target gives float NaNs that pandas refuses to read as times.
+    d["committed_at"] = (pd.to_datetime(d["sha"].map(commits), utc=True) if len(commits)
+                         else pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns, UTC]"))
     if "rollback" not in d:
         d["rollback"] = False
     return d[list(DEPLOY_COLUMNS)].reset_index(drop=True)

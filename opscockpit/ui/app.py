@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
-from textual.message import Message
 from textual.widgets import Footer
 
 from opscockpit.config import Thresholds
 from opscockpit.engine import Engine
-from opscockpit.records import Annotation
 from opscockpit.replay import Replay
 from opscockpit.snapshot import Snapshot
 from opscockpit.sources.base import Batch
 from opscockpit.ui.actions import ACTIONS, bindings
+from opscockpit.ui.app_messages import AnnotationRequested, SnapshotReady
 from opscockpit.ui.commands import CockpitCommands
 from opscockpit.ui.glyphs import UNICODE, Glyphs
 from opscockpit.ui.goto_screen import GotoScreen
@@ -30,23 +30,11 @@ from opscockpit.ui.panes.pipelines import PipelinesPane
 from opscockpit.ui.panes.telemetry import TelemetryPane
 from opscockpit.ui.replay_bar import ReplayBar
 from opscockpit.ui.status_bar import StatusBar
+from opscockpit.ui.timeline_screen import Jump, TimelineScreen
 
 MUTATING = frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutating)
 REPLAY_ONLY = frozenset(a.action.split("(")[0] for a in ACTIONS if a.replay)
-
-
-class AnnotationRequested(Message):
-    """A pane asks to store an operator's note or feedback (a mutating action)."""
-
-    def __init__(self, annotation: Annotation) -> None:
-        super().__init__()
-        self.annotation = annotation
-
-
-class SnapshotReady(Message):
-    def __init__(self, snapshot: Snapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
+__all__ = ["AnnotationRequested", "CockpitApp", "SnapshotReady"]
 
 
 class CockpitApp(App[int]):
@@ -190,6 +178,49 @@ class CockpitApp(App[int]):
     def action_toggle_freeze(self) -> None:
         self.frozen = not self.frozen
         self._render_snapshot()
+
+    # --- timeline and export --------------------------------------------------------
+    def action_timeline(self) -> None:
+        if self.engine is None:
+            self.notify("no store behind this view", severity="warning")
+            return
+        self.run_worker(self._load_timeline, thread=True, exclusive=True, group="timeline")
+
+    def _load_timeline(self) -> None:
+        from opscockpit.report.builder import build_report
+
+        assert self.engine is not None
+        now = self.engine.clock.now()
+        events = build_report(self.engine.store, None, now)["timeline"]
+        self.call_from_thread(self._open_timeline, events, now)
+
+    def _open_timeline(self, events: list[dict[str, object]], now: datetime) -> None:
+        self.push_screen(TimelineScreen(events, now, readonly=self.readonly), self._jump)
+
+    def _jump(self, jump: Jump | None) -> None:
+        if jump is None:
+            return
+        if self.replay is not None:
+            self.replay.jump(jump.ts)
+            self._replay_changed()
+        if jump.pane == "telemetry" and jump.ref and "/" in jump.ref:
+            self.query_one(TelemetryPane).select_host(jump.ref.split("/", 1)[0])
+        self.action_unzoom()
+        self.query_one(f"#{jump.pane}", Pane).focus()
+
+    def action_export(self) -> None:
+        if self.engine is None:
+            self.notify("no store behind this view", severity="warning")
+            return
+        self.notify("writing the report…", timeout=2)
+        self.run_worker(self._export, thread=True, exclusive=True, group="export")
+
+    def _export(self) -> None:
+        from opscockpit.report.export import export_report
+
+        assert self.engine is not None
+        paths = export_report(self.engine.store, self.engine.clock.now(), Path.cwd())
+        self.call_from_thread(self.notify, "report written: " + ", ".join(p.name for p in paths))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -132,3 +132,19 @@ def test_a_change_without_a_verdict_is_a_success() -> None:
     assert deploys["committed_at"].isna().all()
     legacy = _frame([change]).drop(columns=["status"])  # a store from before the column
     assert deploys_from_changes(legacy)["conclusion"].tolist() == ["success"]
+
+
+def test_deploys_from_changes_without_any_runs() -> None:
+    import pandas as pd
+
+    from opscockpit.analysis.dora import deploys_from_changes
+
+    changes = pd.DataFrame({"ts": [pd.Timestamp("2026-03-14T10:02:00Z")], "id": ["d1"],
+                            "kind": ["deploy"], "service": ["api"], "sha": ["abc"],
+                            "status": [None]})
+    runs = pd.DataFrame({"sha": pd.Series([], dtype=object),
+                         "ts": pd.Series([], dtype="datetime64[ns, UTC]"),
+                         "committed_at": pd.Series([], dtype="datetime64[ns, UTC]")})
+    deploys = deploys_from_changes(changes, runs)
+    assert deploys["conclusion"].tolist() == ["success"]
+    assert deploys["committed_at"].isna().all()

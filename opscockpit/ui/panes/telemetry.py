@@ -43,6 +43,11 @@ class TelemetryPane(Pane):
         self.anomalies = anomalies
         self._refresh_all()
 
+    def select_host(self, host: str) -> None:
+        if any(v.host == host for v in self.views):
+            self.host = host
+            self.show(self.views, self.anomalies)
+
     def next_host(self) -> None:
         if len(self.views) < 2 or self.view is None:
             return
