@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from opscockpit.intake import Intake, default_analyzers
-from opscockpit.records import Alert, Change, ChangeKind, MetricSample, Severity
 from opscockpit.recording import Recorder
+from opscockpit.records import Alert, Change, ChangeKind, MetricSample, Severity
 from opscockpit.sources.base import Batch
 from opscockpit.store import Store
 
