@@ -39,38 +39,43 @@ _SHAPES = [
 
 
 def storm(n: int, seed: int = 1) -> list[str]:
-    """``n`` NDJSON lines in time order: situations, background and flapping checks."""
+    """``n`` NDJSON lines in time order: situations, steady background, flapping checks.
+
+    85% of the alerts come from 12 situations, each on its own service and hosts with
+    2-5 message shapes; the rest are periodic warnings (one fingerprint per host) and four
+    checks that flap between firing and resolved.
+    """
     rng = random.Random(seed)
-    services = [f"svc-{i}" for i in range(20)]
     rows: list[tuple[float, dict[str, object]]] = []
     span = max(3600.0, n / 20)  # about 20 alerts a second overall
     situations = 12
+    per_situation = int(n * 0.85 / situations)
     for k in range(situations):
-        svc = rng.choice(services)
-        svc2 = rng.choice(services)
+        svc, svc2 = f"svc-{k}", f"svc-{(k + 1) % situations}"
         shapes = rng.sample(_SHAPES, rng.randint(2, 5))
-        start = rng.uniform(0, span * 0.9)
-        for i in range(int(n * 0.85 / situations)):
+        start = rng.uniform(0, span * 0.8)
+        duration = rng.uniform(0.05, 0.2) * span
+        for i in range(per_situation):
             host = f"{svc}-h{rng.randint(1, 4)}"
             text = rng.choice(shapes).format(f=rng.uniform(1, 99), n=rng.randint(1, 10**6),
                                               k=rng.randint(80, 100), host=host, svc=svc,
                                               svc2=svc2)
-            t = start + i * rng.uniform(0.01, 0.2)
-            rows.append((t, {"id": f"s{k}-{i}", "ts": T0 + t, "severity": "critical",
-                             "host": host, "service": svc, "title": f"Situation{k}",
-                             "message": text}))
-    while len(rows) < n:
-        i = len(rows)
-        svc = rng.choice(services)
-        t = rng.uniform(0, span)
-        flap = i % 3 == 0
-        rows.append((t, {"id": f"b{i}", "ts": T0 + t, "severity": "warning",
-                         "host": f"{svc}-h1", "service": svc,
-                         "title": "ProbeFailed" if flap else "DiskUsageHigh",
-                         "message": f"disk usage {rng.randint(80, 95)}% on {svc}-h1",
-                         "status": rng.choice(["firing", "resolved"]) if flap else "firing"}))
+            rows.append((start + duration * i / per_situation,
+                         {"id": f"s{k}-{i}", "severity": "critical", "host": host,
+                          "service": svc, "title": f"Situation{k}", "message": text}))
+    background = n - len(rows)
+    for i in range(background):
+        k = i % 24
+        host = f"bg-{k}"
+        flapping = k < 4
+        rows.append((span * i / background, {
+            "id": f"b{i}", "severity": "warning", "host": host, "service": f"infra-{k}",
+            "title": "ProbeFailed" if flapping else "DiskUsageHigh",
+            "message": "probe failed" if flapping else f"disk usage {rng.randint(80, 95)}%",
+            "status": ("firing", "resolved")[(i // 24) % 2] if flapping else "firing",
+        }))
     rows.sort(key=lambda r: r[0])
-    return [json.dumps(obj) for _, obj in rows[:n]]
+    return [json.dumps({**obj, "ts": T0 + t}) for t, obj in rows]
 
 
 def limit(path: Path) -> float:
