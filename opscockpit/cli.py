@@ -75,9 +75,14 @@ def run(
     readonly: Annotated[
         bool, typer.Option("--readonly", help="Write nothing to disk; hide mutating actions.")
     ] = False,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Also record the sources to this file.")
+    ] = None,
 ) -> None:
     """Open the live cockpit. With no config: this host via psutil, store in the user data dir."""
     cfg = _config(config, db=db, refresh=refresh, readonly=readonly)
+    if record is not None and record.exists():
+        raise CliError(f"recording {record} already exists: choose another --record", code=2)
     if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
         raise CliError("the cockpit needs a terminal; for headless use see `opscockpit --help`")
     # Read-only keeps live samples in memory: DuckDB cannot share a file with a writer.
@@ -89,8 +94,11 @@ def run(
 
         engine = build_engine(cfg, store)
         theme, glyphs = choose_theme(cfg.theme)
-        CockpitApp(engine, thresholds=cfg.thresholds, theme_name=theme, glyphs=glyphs,
-                   readonly=cfg.readonly).run()
+        app_ = CockpitApp(engine, thresholds=cfg.thresholds, theme_name=theme, glyphs=glyphs,
+                          readonly=cfg.readonly, sources=[s.name for s in cfg.sources])
+        if record is not None:
+            app_.start_recording(record)
+        app_.run()
     finally:
         if not store.read_only:
             store.checkpoint()

@@ -32,6 +32,8 @@ class Manifest:
     host: str
     started_at: str | None
     ended_at: str | None
+    # True when the analyzers ran as it was written (anomalies, clusters are in the file).
+    analysed: bool = False
     opscockpit_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     kind: str = KIND
@@ -51,13 +53,18 @@ def read_manifest(store: Store) -> Manifest | None:
 class Recorder:
     """Appends source batches to a recording file; safe to call from engine threads."""
 
-    def __init__(self, path: Path, sources: list[str], store: Store | None = None) -> None:
-        """Create ``path``; or, given ``store`` (open on ``path``), keep the manifest there."""
+    def __init__(self, path: Path, sources: list[str], store: Store | None = None, *,
+                 analysed: bool = False) -> None:
+        """Create ``path``; or, given ``store`` (open on ``path``), keep the manifest there.
+
+        ``analysed``: the analyzers write their derived rows into the same file.
+        """
         if store is None and path.exists():
             raise StoreError(f"recording {path} already exists: choose another --out")
         self.path = path
         self.store = store or Store.open(path)
         self.sources = sources
+        self.analysed = analysed
         self._lock = threading.Lock()
         self._last_flush = 0.0
         self._write_manifest()
@@ -86,6 +93,7 @@ class Recorder:
             host=socket.gethostname(),
             started_at=_iso(lo),
             ended_at=_iso(hi),
+            analysed=self.analysed,
         )
         self.store.set_meta(MANIFEST_KEY, manifest.to_json())
 

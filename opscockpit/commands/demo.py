@@ -37,7 +37,7 @@ def build_incident_recording(path: Path, incident: Path = INCIDENT) -> Path:
         raise CliError(f"sample incident file {missing[0]} is missing "
                        "(python scripts/make_sample_incident.py makes it)")
     store = Store.open(path)
-    recorder = Recorder(path, ["sample incident"], store=store)
+    recorder = Recorder(path, ["sample incident"], store=store, analysed=True)
     intake = Intake(store, default_analyzers())
     for kind, (paths, options) in files.items():
         summary = ingest(intake, kind, paths, options)

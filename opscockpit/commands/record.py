@@ -34,7 +34,7 @@ def record(
         raise CliError(f"recording {out} already exists: choose another --out", code=2)
     try:
         store = Store.open(out)
-        recorder = Recorder(out, [s.name for s in cfg.sources], store=store)
+        recorder = Recorder(out, [s.name for s in cfg.sources], store=store, analysed=True)
     except StoreError as exc:
         raise CliError(str(exc)) from None
     engine = build_engine(cfg, store)

@@ -1,7 +1,9 @@
 """What a report reads: a store as it is, or a recording replayed into memory first.
 
-A recording holds what the sources produced; replaying it through the same analyzers
-as live rebuilds the anomalies and clusters exactly as the cockpit showed them.
+A recording made by ``opscockpit record`` or ``demo`` carries the analyzers' rows and is
+read as it is. One made beside a live cockpit (``--record``) holds only what the
+sources produced; replaying it through the same analyzers as live rebuilds the
+anomalies and clusters exactly as the cockpit showed them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from opscockpit.store.replay_queries import recorded_span, recorded_tables, rows
 def open_report_source(path: Path) -> Store:
     """The store to report on; the caller closes it."""
     store = Store.open(path, read_only=True)
-    if read_manifest(store) is None:
-        return store
+    manifest = read_manifest(store)
+    if manifest is None or manifest.analysed:
+        return store  # a store, or a recording whose analysis was written with it
     try:
         return replay_into_memory(store)
     finally:

@@ -33,6 +33,8 @@ ACTIONS: tuple[CockpitAction, ...] = (
     CockpitAction("export", "x", "Export", "Write a report (md, html, json) of what is shown",
                   footer=False),
     CockpitAction("toggle_freeze", "f", "Freeze", "Freeze / unfreeze the display"),
+    CockpitAction("toggle_recording", "R", "Record", "Start / stop recording the sources",
+                  footer=False),
     CockpitAction("help", "question_mark", "Help", "Show the keys and actions"),
     CockpitAction("command_palette", "ctrl+p", "Palette", "Open the command palette",
                   footer=False),

@@ -13,9 +13,11 @@ from textual.widgets import Footer
 
 from opscockpit.config import Thresholds
 from opscockpit.engine import Engine
+from opscockpit.recording import Recorder
 from opscockpit.replay import Replay
 from opscockpit.snapshot import Snapshot
 from opscockpit.sources.base import Batch
+from opscockpit.store import StoreError
 from opscockpit.ui.actions import ACTIONS, bindings
 from opscockpit.ui.app_messages import AnnotationRequested, SnapshotReady
 from opscockpit.ui.commands import CockpitCommands
@@ -53,8 +55,11 @@ class CockpitApp(App[int]):
         glyphs: Glyphs = UNICODE,
         readonly: bool = False,
         replay: Replay | None = None,
+        sources: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.sources = sources or []
+        self.recorder: Recorder | None = None
         self.replay = replay
         self.engine = replay.engine if replay is not None else engine
         self.snapshot = snapshot
@@ -90,6 +95,37 @@ class CockpitApp(App[int]):
     async def on_unmount(self) -> None:
         if self.engine is not None:
             self.engine.stop()
+        self.stop_recording()
+
+    # --- recording ---------------------------------------------------------------
+    def start_recording(self, path: Path) -> None:
+        """Write every source batch to ``path`` from now on (a recording, not analysed)."""
+        if self.engine is None or self.recorder is not None:
+            return
+        self.recorder = Recorder(path, self.sources)
+        self.engine.intake.on_batch = self.recorder.on_batch
+
+    def stop_recording(self) -> Path | None:
+        if self.recorder is None or self.engine is None:
+            return None
+        self.engine.intake.on_batch = None
+        recorder, self.recorder = self.recorder, None
+        recorder.close()
+        return recorder.path
+
+    def action_toggle_recording(self) -> None:
+        if self.recorder is not None:
+            path = self.stop_recording()
+            self.notify(f"recording stopped: {path}")
+        else:
+            path = Path.cwd() / f"opscockpit-recording-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
+            try:
+                self.start_recording(path)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"recording to {path}")
+        self._render_snapshot()
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.snapshot = message.snapshot
@@ -108,7 +144,8 @@ class CockpitApp(App[int]):
 
     def _render_snapshot(self) -> None:
         snap = self.snapshot
-        self.query_one(StatusBar).show(snap, frozen=self.frozen)
+        self.query_one(StatusBar).show(snap, frozen=self.frozen,
+                                       recording=self.recorder is not None)
         self.query_one(TelemetryPane).show(snap.telemetry if snap else (),
                                            snap.views.get("anomalies") if snap else None)
         for pane in self.query(DomainPane):
@@ -118,6 +155,8 @@ class CockpitApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Mutating actions are hidden and refused in read-only mode."""
         if action in REPLAY_ONLY and self.replay is None:
+            return False
+        if action == "toggle_recording" and (self.replay is not None or self.engine is None):
             return False
         return not (self.readonly and action in MUTATING)
 

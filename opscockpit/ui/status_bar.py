@@ -22,11 +22,12 @@ class StatusBar(Static):
         super().__init__(id="status-bar")
         self.glyphs = glyphs
 
-    def show(self, snapshot: Snapshot | None, *, frozen: bool) -> None:
-        self.update(status_text(snapshot, self.glyphs, frozen=frozen))
+    def show(self, snapshot: Snapshot | None, *, frozen: bool, recording: bool = False) -> None:
+        self.update(status_text(snapshot, self.glyphs, frozen=frozen, recording=recording))
 
 
-def status_text(snapshot: Snapshot | None, glyphs: Glyphs, *, frozen: bool) -> Text:
+def status_text(snapshot: Snapshot | None, glyphs: Glyphs, *, frozen: bool,
+                recording: bool = False) -> Text:
     sep = f" {glyphs.separator} "
     text = Text("opscockpit", style="bold")
     if snapshot is None:
@@ -40,6 +41,8 @@ def status_text(snapshot: Snapshot | None, glyphs: Glyphs, *, frozen: bool) -> T
     text.append(mode, style="bold green" if snapshot.live else "bold magenta")
     if frozen:
         text.append(" FROZEN", style="bold yellow")
+    if recording:
+        text.append(" REC", style="bold red")
     if snapshot.readonly:
         text.append(" read-only", style="dim")
     for health in snapshot.health:

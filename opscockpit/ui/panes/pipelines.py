@@ -39,7 +39,9 @@ class PipelinesPane(DomainPane):
     PipelinesPane #pipelines-detail { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PipelinesPane #pipelines-table {
         height: 1fr; overflow-x: hidden; overflow-y: hidden; scrollbar-size-vertical: 1;
+        background: transparent;
     }
+    PipelinesPane #pipelines-none { color: $text-muted; }
     PipelinesPane.-zoomed #pipelines-table { overflow-y: auto; }
     PipelinesPane #pipelines-detail {
         dock: bottom; height: auto; max-height: 6; display: none;
@@ -72,6 +74,7 @@ class PipelinesPane(DomainPane):
         )
         table.can_focus = False  # the pane holds the focus until it is zoomed
         yield table
+        yield Static("", id="pipelines-none")
         yield Static("", id="pipelines-detail")
 
     # --- input from the app ----------------------------------------------------------
@@ -118,6 +121,14 @@ class PipelinesPane(DomainPane):
         self._width = width
         self.query_one("#pipelines-dora", Static).update(dora_text(view.dora, width))
         table = self.query_one("#pipelines-table", DataTable)
+        none = self.query_one("#pipelines-none", Static)
+        # Deploys known (a deploy tool, a recording) but no CI runs: say so, no empty grid.
+        table.display = bool(view.pipelines)
+        none.display = not view.pipelines
+        if not view.pipelines:
+            deploys = view.dora.deployments + view.dora.failed_deployments if view.dora else 0
+            none.update(f"No CI runs yet; DORA from {deploys} deploy"
+                        f"{'' if deploys == 1 else 's'} in the changes.")
         selected = self._selected_key()
         table.clear(columns=True)
         columns = columns_for(width)

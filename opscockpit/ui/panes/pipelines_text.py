@@ -131,7 +131,9 @@ def dora_text(dora: DoraStrip | None, width: int) -> Text:
         text.append("DORA: no deploys yet (deploy rules)" if width >= 34 else "no deploys yet",
                     style="dim")
         return text
-    freq = f"{dora.deployment_frequency_per_day:.1f}/d"
+    per_day = dora.deployment_frequency_per_day
+    # Under one a day, per week reads better than "0.0/d".
+    freq = f"{per_day:.1f}/d" if per_day >= 0.95 or per_day == 0 else f"{per_day * 7:.1f}/wk"
     cfr_style = "bold red" if (dora.change_failure_rate or 0) >= 0.3 else ""
     wide = width >= 70
     parts: list[tuple[str, str, str]] = [
