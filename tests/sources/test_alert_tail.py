@@ -150,3 +150,33 @@ def test_bad_options_fail_at_start_and_missing_dirs_at_poll(tmp_path: Path) -> N
         gone.poll(None)
     waiting = AlertFileSource("t", {"path": str(tmp_path / "not-yet.log")})
     assert len(waiting.poll(None)) == 0  # the folder exists: the file may come
+
+
+async def test_engine_tails_a_file_into_the_alerts_view(tmp_path: Path) -> None:
+    """Live, end to end: a file growing under the engine becomes clusters in the snapshot."""
+    import asyncio
+
+    from opscockpit.analyzers.alerts import AlertsAnalyzer
+    from opscockpit.engine import Engine, Scheduled
+    from opscockpit.store import Store
+
+    path = tmp_path / "alerts.ndjson"
+    path.write_text("")
+    source = AlertFileSource("storm", {"path": str(path)})
+    store = Store.open(tmp_path / "c.duckdb")
+    engine = Engine(store, [Scheduled(source, 0.05, 5.0)], refresh_s=0.05,
+                    analyzers=[AlertsAnalyzer()])
+    task = asyncio.create_task(engine.run())
+    await asyncio.sleep(0.3)
+    assert engine.last_snapshot is None or engine.last_snapshot.views["alerts"] is None
+    _append(path, "".join(_line(i, "Down" if i % 2 else "Slow") for i in range(40)))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        view = engine.last_snapshot.views["alerts"] if engine.last_snapshot else None
+        if view is not None and view.noise.alerts == 40:
+            break
+    engine.stop()
+    await asyncio.wait_for(task, 15)
+    assert view is not None and view.noise.alerts == 40 and len(view.clusters) == 1
+    assert store.load_state("alerts") is not None  # saved at shutdown
+    store.close()
