@@ -103,7 +103,9 @@ def build_view(
                               -p.last_run_at.timestamp(), p.key))
     return PipelinesView(
         at=now,
-        dora=dora_strip(deploys, store, now, dora_period),
+        dora=dora_strip(deploys, store, now, dora_period,
+                        known_since=min([*(r.ts for r in runs[:1]), *(d.ts for d in deploys)],
+                                        default=None)),
         pipelines=tuple(lines),
         running=sum(p.running for p in lines),
         failing=sum(p.last_verdict in FAILED for p in lines),
@@ -152,15 +154,22 @@ def _run_line(run: PipelineRun, jobs: Sequence[PipelineJob]) -> RunLine:
 
 
 def dora_strip(
-    deploys: Sequence[Change], store: Store, now: datetime, period: timedelta
+    deploys: Sequence[Change], store: Store, now: datetime, period: timedelta,
+    known_since: datetime | None = None,
 ) -> DoraStrip | None:
-    """DORA over ``period`` up to now; for imported history, up to its newest deploy."""
+    """DORA over ``period`` up to now; for imported history, up to its newest deploy.
+
+    The period starts no earlier than the oldest run or deploy known (``known_since``):
+    an hour-long recording with one deploy deployed once that day, not once a month.
+    """
     if not deploys:
         return None
     end = now
     if not any(end - period <= d.ts <= end for d in deploys):
         end = max(d.ts for d in deploys)
     start = end - period
+    if known_since is not None and known_since > start:
+        start = min(known_since, end)
     chosen = [d for d in deploys if start <= d.ts <= end]
     changes = records_frame(chosen, q.CHANGE_COLUMNS)
     commits = q.commit_times_frame(store, [d.sha for d in chosen if d.sha])

@@ -98,7 +98,8 @@ def test_dora_strip_by_hand() -> None:
     assert dora.change_failure_rate == 2 / 3
     assert dora.time_to_restore_p50_s == 2 * 3600  # 702 failed at 7 h, 703 fixed at 5 h
     assert dora.lead_time_p50_s == 30 * 60 + 200  # committed 30 min before, 200 s to deploy
-    assert dora.days == 30 and dora.deployment_frequency_per_day == 3 / 30
+    # The period: 30 days at most, from the oldest run known (the nightly, 102 h ago).
+    assert dora.days == 102 / 24 and dora.deployment_frequency_per_day == 3 / (102 / 24)
 
 
 def test_a_critical_incident_after_a_deploy_is_a_change_failure() -> None:

@@ -64,7 +64,7 @@ async def test_small_pane_rows_say_their_state_in_words() -> None:
         rows = _rows(app)
         assert rows[0] == "✖ fail | Deploy pro… | ●✖●✖ | 40%"  # the strip: the last 4 runs
         assert rows[1] == "▶ run | CI | ●▶ | 0%"
-        assert _text(app.query_one("#pipelines-dora")).startswith("dep 0.1/d lead 33m cfr 67%")
+        assert _text(app.query_one("#pipelines-dora")).startswith("dep 4.9/wk lead 33m cfr 67%")
         assert not app.query_one("#pipelines-health").display
         assert "1 failing" in str(app.query_one(PipelinesPane).border_subtitle)
 
