@@ -122,10 +122,10 @@ def test_scores_are_in_unit_interval_and_frame_api_matches_streaming(noise: np.n
     streamed = [detector.update(float(ts), float(v)) for ts, v in pairs]
     assert scores.tolist() == streamed
     found = detect_episodes(data)
-    tracker = EpisodeTracker(1.0 - DEFAULT_SENSITIVITY, cooldown=60)
-    for ts, s in zip(data.ts, streamed, strict=True):
-        tracker.observe(float(ts), s)
-    expected = tracker.flush()
+    expected = detector.pop_closed()
+    if detector.open_episode is not None:
+        expected.append(detector.open_episode)
+    assert expected
     assert [Episode(*row) for row in found.itertuples(index=False)] == expected
 
 
@@ -186,3 +186,13 @@ def test_cost_per_point_does_not_grow_with_history() -> None:
 def test_sensitivity_must_be_a_probability() -> None:
     with pytest.raises(ValueError):
         SeriesDetector(sensitivity=1.5)
+
+
+def test_a_strong_onset_is_not_absorbed_by_a_weak_open_episode() -> None:
+    tracker = EpisodeTracker(0.35)
+    scores = [0.0] * 10 + [0.38] + [0.2, 0.1] * 20 + [0.0, 1.0, 1.0] + [0.0] * 80
+    opened = [i for i, s in enumerate(scores) if tracker.observe(T0 + 60.0 * i, s)]
+    assert opened == [10, 52]
+    first, second = tracker.flush()
+    assert first.peak_score == 0.38 and first.end < second.start
+    assert second.start == T0 + 60.0 * 52 and second.peak_score == 1.0

@@ -6,15 +6,23 @@ Every point updates a handful of statistics, each watching for one way a series 
 - ``jump``: the value minus a fast moving average (abrupt steps, even on a trend);
 - ``level``: the mean of the last few points (small but sustained shifts noise would hide);
 - ``spread``: the mean absolute step of the last points (bursts of noise, or a flat line);
-- ``daily``/``weekly``: the recent level's deviation from a one-period moving average, minus
-  the same deviation a day / a week ago (a night that looks like a day, a holiday that
-  looks like a weekend).
+- ``weekly`` (and ``daily`` if asked): the recent level's deviation from a one-period moving
+  average, minus the same deviation a period ago (a night that looks like a day).
 
 Each statistic is judged against its own last ``window`` values (:mod:`.tail`), so no
 statistic needs a distribution assumption or a scale, and each adapts: a new level becomes
 normal once the window has seen enough of it. The smallest two-sided tail probability,
 Bonferroni-corrected over the statistics, is the surprise of the point; its decades
 (``-log10 p``) over ten is the score. Cost and memory per point are bounded by ``window``.
+
+Trend: ``value`` and ``level`` compare the present with the window's *distribution*, which
+on a steadily rising series makes every new record look surprising. Each therefore also
+has a trend residual (the statistic minus a least-squares line through its reference
+window, :mod:`.trend`) with its own tail; in proportion to how well that line explains the
+window (R² of the level from ``GATE_R2[0]``, fully at ``GATE_R2[1]``), a value or level is
+only as surprising as it is *around the line*. Over a week of a stationary or seasonal
+series the line explains next to nothing and the statistic is judged as before; a young
+series on its morning ramp, or a disk filling, is judged around its trend.
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ from typing import Any
 
 from opscockpit.analysis.anomaly.episodes import Episode, EpisodeTracker, Stamp
 from opscockpit.analysis.anomaly.seasonal import PhaseMemory
+from opscockpit.analysis.anomaly.state import dump_detector, load_detector
 from opscockpit.analysis.anomaly.tail import RollingTail
+from opscockpit.analysis.anomaly.trend import SlidingFit
 from opscockpit.records import utc
 
 DEFAULT_SENSITIVITY = 0.65
@@ -36,11 +46,13 @@ DEFAULT_SENSITIVITY = 0.65
 SCORE_DECADES = 10.0
 DAY = 86_400.0
 WEEK = 7 * DAY
-STATISTICS = ("value", "jump", "level", "spread")
 PERIODS = {"daily": DAY, "weekly": WEEK}
 # How many inter-arrival gaps fix the sampling step (used only to size the phase bins).
 STEP_SAMPLES = 16
-STATE_VERSION = 1
+# R² of the level's line at which trend residuals start to count, and count fully. Below
+# 0.5 the line is a poor description (NAB's two-week files sit there, and score the same
+# with or without it); on a clean ramp the level's R² is above 0.9.
+GATE_R2 = (0.5, 0.8)
 
 
 def _seconds(ts: Stamp) -> float:
@@ -49,10 +61,22 @@ def _seconds(ts: Stamp) -> float:
     return float(ts)
 
 
+def _combine(p: float, q: float, weight: float) -> float:
+    """``p`` moved towards ``max(p, q)`` by ``weight`` (geometrically): a gated tail."""
+    if q <= p:
+        return p
+    if weight >= 1.0:
+        return q
+    return p ** (1.0 - weight) * q**weight
+
+
 class SeriesDetector:
     """Score each new point of one series in [0, 1]; track the episodes those scores form.
 
     ``sensitivity`` in (0, 1): an episode opens when the score reaches ``1 - sensitivity``.
+    A new series is silent for its first ``lag`` + 30 points, then raises only gross changes
+    (beyond several times the range seen so far) until its tails hold 256 values, about
+    ``lag`` + 256 points (see :mod:`.tail`).
     """
 
     def __init__(
@@ -72,6 +96,8 @@ class SeriesDetector:
             raise ValueError(f"sensitivity must be in (0, 1), got {sensitivity}")
         self.sensitivity = sensitivity
         self.window = window
+        self.tail = tail
+        self.lag = lag
         self.level_span = level_span
         self.spread_span = spread_span
         self.jump_alpha = jump_alpha
@@ -88,11 +114,16 @@ class SeriesDetector:
         self._recent: deque[float] = deque(maxlen=level_span)
         self._steps: deque[float] = deque(maxlen=spread_span)
         self._gaps: list[float] = []
+        self._step: float | None = None
         self._phases: dict[str, PhaseMemory] = {}
-        self._deviations: dict[str, float] = {}
-        self._tails = {
-            name: RollingTail(window, tail, lag=lag) for name in (*STATISTICS, *self.seasons)
-        }
+        names = ("value", "jump", "level", "spread", "value~", "level~", *self.seasons)
+        self._tails = {name: RollingTail(window, tail, lag=lag) for name in names}
+        self._fits = {name: SlidingFit(window, lag) for name in ("value", "level")}
+        # Where the level normally lay when the open episode began, as (low, high, slope):
+        # the bulk of the level, or of its residual around the line when the line fits
+        # (then moved along the line's slope at the time, since the line itself soon learns
+        # from the episode). The episode does not close while the level is outside it.
+        self._band: list[float] | None = None
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -103,70 +134,155 @@ class SeriesDetector:
         if not math.isfinite(x):
             return 0.0
         seconds = _seconds(ts)
-        self._learn_step(seconds)
-        stats = self._statistics(seconds, x)
+        if self._step is None:
+            self._learn_step(seconds)
+        tails = self._tails
+        fits = self._fits
+        level_fit = fits["level"]
+        gate = (level_fit.r2() - GATE_R2[0]) / (GATE_R2[1] - GATE_R2[0])
         p_min = 1.0
-        self.reason = ""
-        for name, stat in stats.items():
-            tail = self._tails[name]
-            if name in self._phases and len(tail) < min(self.window, self._phases[name].bins):
-                # A same-phase residual is the difference of two noisy deviations; until its
-                # tail has seen a full period of them it only learns. (On two-week series
-                # the weekly statistic voted on one week of memory and raised most false
-                # alarms.)
-                tail.push(stat)
-                continue
-            upper, lower = tail.surprise(stat)
-            p = 2.0 * min(upper, lower)
-            if p < p_min:
-                p_min, self.reason = p, f"{name} {'high' if upper < lower else 'low'}"
-            tail.push(stat)
-        p = min(1.0, p_min * len(self._tails))
+        reason = ""
+
+        # value, and its residual around the value's line
+        value_line = fits["value"].forecast()
+        p_min, reason = self._judge("value", x, value_line, gate, p_min, reason)
+        fits["value"].push(x)
+
+        # jump
+        fast = self._fast
+        if fast is not None:
+            p_min, reason = self._vote("jump", x - fast, p_min, reason)
+            self._fast = fast + self.jump_alpha * (x - fast)
+        else:
+            self._fast = x
+
+        # level (and the seasonal residuals, which are about the level)
+        if self._last is not None:
+            self._steps.append(abs(x - self._last))
+        self._last = x
+        recent = self._recent
+        recent.append(x)
+        level: float | None = None
+        level_line: float | None = None
+        deviations: dict[str, float] = {}
+        if len(recent) == self.level_span:
+            level = sum(recent) / self.level_span
+            level_line = level_fit.forecast()
+            p_min, reason = self._judge("level", level, level_line, gate, p_min, reason)
+            level_fit.push(level)
+            for name, memory in self._phases.items():
+                residual, deviations[name] = memory.residual(seconds, level)
+                if residual is None:
+                    continue
+                tail = tails[name]
+                if len(tail) < min(self.window, memory.bins):
+                    # A same-phase residual is the difference of two noisy deviations;
+                    # until its tail has seen a full period of them it only learns. (On
+                    # two-week series the weekly statistic voted on one week of memory and
+                    # raised most false alarms.)
+                    tail.push(residual)
+                    continue
+                p_min, reason = self._vote(name, residual, p_min, reason)
+
+        # spread
+        if len(self._steps) == self.spread_span:
+            p_min, reason = self._vote("spread", sum(self._steps) / self.spread_span, p_min, reason)
+
+        # Bonferroni over every statistic the detector has, voting yet or not (a young series
+        # gets no discount for having fewer).
+        p = min(1.0, p_min * (4 + len(self.seasons)))
         score = min(1.0, -math.log10(p) / SCORE_DECADES) if p < 1.0 else 0.0
-        anomalous = score >= self.tracker.release
-        for name, deviation in self._deviations.items():
+        self.reason = reason
+        tracker = self.tracker
+        anomalous = score >= tracker.release
+        for name, deviation in deviations.items():
             self._phases[name].remember(seconds, deviation, anomalous)
-        self._deviations.clear()
         self.count += 1
-        self.opened = self.tracker.observe(ts, score)
+        settled = self._settled(level)
+        self.opened = tracker.observe(ts, score, settled=settled)
+        if self.opened:
+            self._band = self._bulk(level_line, gate)
+        elif tracker.open is None:
+            self._band = None
         return score
+
+    def _vote(self, name: str, stat: float, p_min: float, reason: str) -> tuple[float, str]:
+        tail = self._tails[name]
+        upper, lower = tail.surprise(stat)
+        tail.push(stat)
+        p = 2.0 * (upper if upper < lower else lower)
+        if p < p_min:
+            return p, f"{name} {'high' if upper < lower else 'low'}"
+        return p_min, reason
+
+    def _judge(
+        self,
+        name: str,
+        stat: float,
+        line: float | None,
+        gate: float,
+        p_min: float,
+        reason: str,
+    ) -> tuple[float, str]:
+        """Vote with ``stat``, gated by its residual around ``line`` when the line fits."""
+        tail = self._tails[name]
+        upper, lower = tail.surprise(stat)
+        tail.push(stat)
+        if line is not None:
+            resid_tail = self._tails[name + "~"]
+            resid = stat - line
+            # The residual only ever makes a point less surprising, so it is judged only
+            # when it could matter (a fast path on the common, unsurprising point).
+            if gate > 0.0 and 2.0 * min(upper, lower) < p_min:
+                r_upper, r_lower = resid_tail.surprise(resid)
+                upper = _combine(upper, r_upper, gate)
+                lower = _combine(lower, r_lower, gate)
+            resid_tail.push(resid)
+        p = 2.0 * (upper if upper < lower else lower)
+        if p < p_min:
+            return p, f"{name} {'high' if upper < lower else 'low'}"
+        return p_min, reason
+
+    def _bulk(self, level_line: float | None, gate: float) -> list[float] | None:
+        """Where the level normally lies, as the episode that just opened sees it.
+
+        The bulk of the level's window (or of its residual around the line), widened by its
+        own width on each side: "settled" means back among ordinary values, not back to
+        the middle of them, which a noisy series misses one point in ten.
+        """
+        around_line = gate >= 0.5 and level_line is not None
+        bulk = self._tails["level~" if around_line else "level"].band()
+        if bulk is None:
+            return None
+        low, high = bulk
+        width = high - low
+        if around_line and level_line is not None:
+            slope = self._fits["level"].slope()
+            return [level_line + low - width, level_line + high + width, slope]
+        return [low - width, high + width, 0.0]
+
+    def _settled(self, level: float | None) -> bool:
+        band = self._band
+        if band is None:
+            return True
+        band[0] += band[2]
+        band[1] += band[2]
+        return level is None or band[0] <= level <= band[1]
 
     def _learn_step(self, seconds: float) -> None:
         last = self._last_seconds
         self._last_seconds = seconds
-        if last is None or self._phases or seconds <= last:
+        if last is None or seconds <= last:
             return
         self._gaps.append(seconds - last)
         if len(self._gaps) >= STEP_SAMPLES:
-            step = median(self._gaps)
+            self._step = step = median(self._gaps)
+            self._gaps = []
             for name in self.seasons:
                 period = PERIODS[name]
                 # A phase bin must hold at least one point and a period several bins.
                 if step * 4 <= period:
                     self._phases[name] = PhaseMemory(period, step)
-
-    def _statistics(self, seconds: float, x: float) -> dict[str, float]:
-        stats: dict[str, float] = {"value": x}
-        if self._fast is not None:
-            stats["jump"] = x - self._fast
-            self._fast += self.jump_alpha * (x - self._fast)
-        else:
-            self._fast = x
-        if self._last is not None:
-            self._steps.append(abs(x - self._last))
-        self._last = x
-        self._recent.append(x)
-        if len(self._recent) == self.level_span:
-            level = sum(self._recent) / self.level_span
-            stats["level"] = level
-            for name, memory in self._phases.items():
-                residual, deviation = memory.residual(seconds, level)
-                self._deviations[name] = deviation
-                if residual is not None:
-                    stats[name] = residual
-        if len(self._steps) == self.spread_span:
-            stats["spread"] = sum(self._steps) / self.spread_span
-        return stats
 
     # -- episodes ------------------------------------------------------------------------
 
@@ -181,46 +297,9 @@ class SeriesDetector:
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot from which :meth:`from_state` continues exactly."""
-        return {
-            "version": STATE_VERSION,
-            "sensitivity": self.sensitivity,
-            "window": self.window,
-            "level_span": self.level_span,
-            "spread_span": self.spread_span,
-            "jump_alpha": self.jump_alpha,
-            "seasons": list(self.seasons),
-            "count": self.count,
-            "fast": self._fast,
-            "last": self._last,
-            "last_seconds": self._last_seconds,
-            "recent": list(self._recent),
-            "steps": list(self._steps),
-            "gaps": list(self._gaps),
-            "phases": {name: memory.to_state() for name, memory in self._phases.items()},
-            "tails": {name: tail.to_state() for name, tail in self._tails.items()},
-            "tracker": self.tracker.to_state(),
-        }
+        return dump_detector(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SeriesDetector:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"unsupported detector state version {state.get('version')!r}")
-        out = cls(
-            float(state["sensitivity"]),
-            window=int(state["window"]),
-            level_span=int(state["level_span"]),
-            spread_span=int(state["spread_span"]),
-            jump_alpha=float(state["jump_alpha"]),
-            seasons=tuple(state["seasons"]),
-        )
-        out.count = int(state["count"])
-        out._fast = None if state["fast"] is None else float(state["fast"])
-        out._last = None if state["last"] is None else float(state["last"])
-        out._last_seconds = None if state["last_seconds"] is None else float(state["last_seconds"])
-        out._recent.extend(float(v) for v in state["recent"])
-        out._steps.extend(float(v) for v in state["steps"])
-        out._gaps = [float(v) for v in state["gaps"]]
-        out._phases = {k: PhaseMemory.from_state(v) for k, v in state["phases"].items()}
-        out._tails = {k: RollingTail.from_state(v) for k, v in state["tails"].items()}
-        out.tracker = EpisodeTracker.from_state(state["tracker"])
-        return out
+        """Continue from :meth:`to_state`; ValueError for a state of another version."""
+        return load_detector(cls, state)

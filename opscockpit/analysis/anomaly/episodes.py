@@ -2,8 +2,27 @@
 
 An episode opens on the first score at or above ``threshold`` and stays open while scores
 keep coming back above ``release`` (a lower bar, so a flickering score makes one episode,
-not many). It closes after ``cooldown`` points in a row below ``release``; its ``end`` is
-the last point that was above ``release``.
+not many). Its ``end`` is the last point above ``release``.
+
+Closing and re-opening are separate questions, answered on different clocks:
+
+- **Closing** is about the operator: an episode closes once the score has stayed below
+  ``release`` for ``quiet`` points *and* ``quiet_seconds`` of the series' own time. The
+  point count keeps a sparse series (five-minute samples) from closing on one calm sample;
+  the duration keeps a dense one (one-second telemetry) from closing on a calm minute.
+  One-minute data closes after 12 calm minutes, five-minute data after an hour, one-second
+  data after 5 minutes.
+- **Re-opening** is about not crying wolf twice: for ``cooldown`` points after the last
+  point above ``release`` (closed episode or not) the series is still "hot", and a new
+  score above ``threshold`` there is an echo of the last incident, not news: it opens
+  nothing and only keeps the series hot. NAB, which counts each opening as a detection,
+  scores an echo that opens a new episode as a false positive.
+- **A stronger onset is never absorbed**: a score that is a new onset (the previous point
+  was below ``threshold``, the episode is at least ``quiet`` points old) and at least
+  ``STRONG_RATIO`` times the open (or last) episode's peak closes the weak episode and
+  opens a new one, so a mild wobble an hour before an incident does not swallow it. As
+  scores are capped at 1, only episodes peaking at or below ``1 / STRONG_RATIO`` can be
+  split or re-opened this way.
 """
 
 from __future__ import annotations
@@ -14,6 +33,11 @@ from typing import Any
 
 Stamp = datetime | float
 
+STRONG_RATIO = 2.0
+DEFAULT_COOLDOWN = 60
+DEFAULT_QUIET = 12
+DEFAULT_QUIET_SECONDS = 300.0
+
 
 @dataclass(frozen=True, slots=True)
 class Episode:
@@ -21,6 +45,10 @@ class Episode:
     end: Stamp
     peak_score: float
     peak_ts: Stamp
+
+
+def _seconds(ts: Stamp) -> float:
+    return ts.timestamp() if isinstance(ts, datetime) else float(ts)
 
 
 def _dump_stamp(ts: Stamp) -> Any:
@@ -35,43 +63,108 @@ def _load_stamp(raw: Any) -> Stamp:
     return float(raw)
 
 
+def _dump_episode(ep: Episode) -> dict[str, Any]:
+    return {
+        "start": _dump_stamp(ep.start),
+        "end": _dump_stamp(ep.end),
+        "peak_score": ep.peak_score,
+        "peak_ts": _dump_stamp(ep.peak_ts),
+    }
+
+
+def _load_episode(raw: dict[str, Any]) -> Episode:
+    return Episode(
+        _load_stamp(raw["start"]),
+        _load_stamp(raw["end"]),
+        float(raw["peak_score"]),
+        _load_stamp(raw["peak_ts"]),
+    )
+
+
 class EpisodeTracker:
     """Hysteresis over scores: ``observe`` each point, then read ``closed`` and ``open``."""
 
-    def __init__(self, threshold: float, release: float | None = None, cooldown: int = 12):
+    def __init__(
+        self,
+        threshold: float,
+        release: float | None = None,
+        cooldown: int = DEFAULT_COOLDOWN,
+        quiet: int = DEFAULT_QUIET,
+        quiet_seconds: float = DEFAULT_QUIET_SECONDS,
+    ) -> None:
         self.threshold = threshold
         self.release = threshold * 0.5 if release is None else release
         self.cooldown = cooldown
+        self.quiet = quiet
+        self.quiet_seconds = quiet_seconds
         self.closed: list[Episode] = []
         self._open: Episode | None = None
-        self._quiet = 0
+        # Points since the last score above ``release`` (None: never), the peak of the
+        # episode that point belonged to, points since the open episode started, whether
+        # the previous point was above ``threshold``, and when the last calm spell began.
+        self._since_active: int | None = None
+        self._last_peak = 0.0
+        self._age = 0
+        self._was_high = False
 
     @property
     def open(self) -> Episode | None:
         return self._open
 
-    def observe(self, ts: Stamp, score: float) -> bool:
-        """Feed one point; True when this point opens a new episode."""
+    def observe(self, ts: Stamp, score: float, settled: bool = True) -> bool:
+        """Feed one point; True when this point opens a new episode.
+
+        ``settled=False`` says the series still sits away from where it was before the
+        episode (an incident's plateau, which the scores stop calling surprising once the
+        detector has learnt it): the episode then stays open through the calm until the
+        series settles, or for at most ``cooldown`` calm points (a new normal).
+        """
+        high = score >= self.threshold
+        onset = high and not self._was_high
+        self._was_high = high
         current = self._open
-        if current is None:
-            if score >= self.threshold:
-                self._open = Episode(ts, ts, score, ts)
-                self._quiet = 0
-                return True
+        if current is not None:
+            self._age += 1
+        if high and self._strong(score, onset, current):
+            if current is not None:
+                self.closed.append(current)
+            return self._start(ts, score)
+        hot = self._since_active is not None and self._since_active < self.cooldown
+        if score >= self.release and (current is not None or hot or high):
+            self._since_active = 0
+            if current is not None:
+                peak, peak_ts = current.peak_score, current.peak_ts
+                if score > peak:
+                    peak, peak_ts = score, ts
+                self._open = Episode(current.start, ts, peak, peak_ts)
+                self._last_peak = peak
+                return False
+            if high and not hot:
+                return self._start(ts, score)
             return False
-        if score >= self.release:
-            peak, peak_ts = current.peak_score, current.peak_ts
-            if score > peak:
-                peak, peak_ts = score, ts
-            self._open = Episode(current.start, ts, peak, peak_ts)
-            self._quiet = 0
-            return False
-        self._quiet += 1
-        if self._quiet >= self.cooldown:
-            self.closed.append(current)
-            self._open = None
-            self._quiet = 0
+        if self._since_active is not None:
+            self._since_active += 1
+        if current is not None and self._since_active is not None:
+            calm = _seconds(ts) - _seconds(current.end)
+            waited = self._since_active >= self.quiet and calm >= self.quiet_seconds
+            if waited and (settled or self._since_active >= self.cooldown):
+                self.closed.append(current)
+                self._open = None
         return False
+
+    def _strong(self, score: float, onset: bool, current: Episode | None) -> bool:
+        if not onset or self._since_active is None or self._since_active >= self.cooldown:
+            return False  # never active, or cold again: the ordinary rules apply
+        if current is not None and self._age < self.quiet:
+            return False  # still the rise of the episode that is open
+        return score >= STRONG_RATIO * self._last_peak
+
+    def _start(self, ts: Stamp, score: float) -> bool:
+        self._open = Episode(ts, ts, score, ts)
+        self._since_active = 0
+        self._last_peak = score
+        self._age = 0
+        return True
 
     def pop_closed(self) -> list[Episode]:
         """Hand over the episodes closed since the last call (the engine turns them to events)."""
@@ -83,39 +176,37 @@ class EpisodeTracker:
         if self._open is not None:
             self.closed.append(self._open)
             self._open = None
-            self._quiet = 0
         return self.pop_closed()
 
     def to_state(self) -> dict[str, Any]:
-        def dump(ep: Episode) -> dict[str, Any]:
-            return {
-                "start": _dump_stamp(ep.start),
-                "end": _dump_stamp(ep.end),
-                "peak_score": ep.peak_score,
-                "peak_ts": _dump_stamp(ep.peak_ts),
-            }
-
         return {
             "threshold": self.threshold,
             "release": self.release,
             "cooldown": self.cooldown,
-            "closed": [dump(ep) for ep in self.closed],
-            "open": None if self._open is None else dump(self._open),
-            "quiet": self._quiet,
+            "quiet": self.quiet,
+            "quiet_seconds": self.quiet_seconds,
+            "closed": [_dump_episode(ep) for ep in self.closed],
+            "open": None if self._open is None else _dump_episode(self._open),
+            "since_active": self._since_active,
+            "last_peak": self._last_peak,
+            "age": self._age,
+            "was_high": self._was_high,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> EpisodeTracker:
-        def load(raw: dict[str, Any]) -> Episode:
-            return Episode(
-                _load_stamp(raw["start"]),
-                _load_stamp(raw["end"]),
-                float(raw["peak_score"]),
-                _load_stamp(raw["peak_ts"]),
-            )
-
-        out = cls(float(state["threshold"]), float(state["release"]), int(state["cooldown"]))
-        out.closed = [load(raw) for raw in state["closed"]]
-        out._open = None if state["open"] is None else load(state["open"])
-        out._quiet = int(state["quiet"])
+        out = cls(
+            float(state["threshold"]),
+            float(state["release"]),
+            int(state["cooldown"]),
+            int(state["quiet"]),
+            float(state["quiet_seconds"]),
+        )
+        out.closed = [_load_episode(raw) for raw in state["closed"]]
+        out._open = None if state["open"] is None else _load_episode(state["open"])
+        since = state["since_active"]
+        out._since_active = None if since is None else int(since)
+        out._last_peak = float(state["last_peak"])
+        out._age = int(state["age"])
+        out._was_high = bool(state["was_high"])
         return out

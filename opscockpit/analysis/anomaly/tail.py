@@ -8,6 +8,12 @@ fitted to the ``tail`` most extreme values. The tail scale comes from their medi
 so one past anomaly does not hide the next for a whole window, while an event that keeps
 recurring becomes normal. The window is bounded: the cost per value does not grow with
 history.
+
+A young window (fewer than ``MIN_FOR_TAIL`` values) cannot support a fitted tail, but it can
+still see a gross change: from ``MIN_YOUNG`` values on, a value beyond the whole window's
+range is judged by an exponential tail whose scale is that entire range (the most
+conservative scale the window offers). Beating it takes a value several ranges past every
+value seen so far, such as a latency that goes from 80 ms to 900 ms, not a busy minute.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import Any
 # confident (NAB AWS files lost 5 points to it). 512 scores the same on NAB; 256 keeps a new
 # series silent for half as long.
 MIN_FOR_TAIL = 256
+# Below this many values even the whole-range tail is not trusted: only ranks are used.
+MIN_YOUNG = 30
 # Floored so that a constant history followed by a change is very surprising but finite.
 P_FLOOR = 1e-12
 # The tail scale is never taken below this share of the bulk's spread (k-th smallest to k-th
@@ -74,6 +82,8 @@ class RollingTail:
         upper = (above + 1) / (n + 1)
         lower = (below + 1) / (n + 1)
         if n < MIN_FOR_TAIL:
+            if n >= MIN_YOUNG and (above == 0 or below == 0):
+                return self._young(x, upper, lower)
             return upper, lower
         k = min(self.tail, n // 4)
         top, bottom = values[n - 1 - k], values[k]
@@ -85,6 +95,24 @@ class RollingTail:
             scale = max(floor, (bottom - _median(values, 0, k)) / _LN2)
             lower = min(lower, _exp_tail(bottom - x, scale, k, n))
         return upper, lower
+
+    def _young(self, x: float, upper: float, lower: float) -> tuple[float, float]:
+        values = self._sorted
+        low, high = values[0], values[-1]
+        scale = high - low
+        if x > high:
+            upper = min(upper, _exp_tail(x - high, scale, 1, len(values)))
+        elif x < low:
+            lower = min(lower, _exp_tail(low - x, scale, 1, len(values)))
+        return upper, lower
+
+    def band(self) -> tuple[float, float] | None:
+        """The bulk of the window (``tail`` values cut from each end), None when empty."""
+        n = len(self._sorted)
+        if n == 0:
+            return None
+        k = min(self.tail, n // 4)
+        return self._sorted[k], self._sorted[n - 1 - k]
 
     def push(self, x: float) -> None:
         self._pending.append(x)
@@ -109,9 +137,7 @@ class RollingTail:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RollingTail:
-        out = cls(
-            int(state["size"]), int(state["tail"]), int(state["repeats"]), int(state["lag"])
-        )
+        out = cls(int(state["size"]), int(state["tail"]), int(state["repeats"]), int(state["lag"]))
         out._pending.extend(float(v) for v in state["pending"])
         out._ring.extend(float(v) for v in state["values"])
         out._sorted = sorted(out._ring)

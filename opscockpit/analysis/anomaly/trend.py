@@ -1,0 +1,122 @@
+"""A straight line through the recent history of a statistic, kept in O(1) per point.
+
+Judging a level against the distribution of past levels assumes the past is a sample of
+the present. On a series that rises steadily (the morning ramp of a one-day-old series, a
+disk that fills, traffic that grows) every new level is a new record, and the record is
+always "surprising". :class:`SlidingFit` fits an ordinary least-squares line to the
+values of the reference window (the same ``size`` values, ``lag`` behind the present, that
+the tails judge against) and says how much of their variance the line explains (R²). A
+detector can then ask whether a level is surprising *around the line* too, and do so only
+when the line is a good description of the window (a stationary or seasonal series has an
+R² near 0 over a week, so nothing changes for it).
+
+The sums are kept relative to a shift (re-centred every ``size`` values from the window
+itself), so large values with a small spread (bytes counters) do not lose the variance to
+cancellation and rounding cannot accumulate without bound.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+
+class SlidingFit:
+    """Least-squares line over the last ``size`` values that are at least ``lag`` old."""
+
+    def __init__(self, size: int, lag: int) -> None:
+        self.size = size
+        self.lag = lag
+        self._pending: deque[float] = deque()
+        self._ring: deque[float] = deque()
+        self._shift = 0.0
+        self._sx = 0.0  # sum of (x - shift)
+        self._sxx = 0.0  # sum of (x - shift)^2
+        self._stx = 0.0  # sum of position-in-ring * (x - shift)
+        self._since_recentre = 0
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def _moments(self) -> tuple[int, float, float, float]:
+        n = len(self._ring)
+        mean_t = (n - 1) / 2.0
+        var_t = (n * n - 1) * n / 12.0  # sum of (t - mean_t)^2 for t = 0..n-1
+        cov = self._stx - mean_t * self._sx
+        return n, mean_t, var_t, cov
+
+    def forecast(self) -> float | None:
+        """The line's value at the present point (``lag`` + 1 past the newest fitted one)."""
+        n, mean_t, var_t, cov = self._moments()
+        if n < 3:
+            return None
+        slope = cov / var_t
+        ahead = n - 1 + len(self._pending) + 1 - mean_t
+        return self._shift + self._sx / n + slope * ahead
+
+    def slope(self) -> float:
+        """The line's change per value (0 until it has three values)."""
+        n, _, var_t, cov = self._moments()
+        return cov / var_t if n >= 3 else 0.0
+
+    def r2(self) -> float:
+        """Share of the window's variance the line explains, in [0, 1]."""
+        n, _, var_t, cov = self._moments()
+        if n < 3:
+            return 0.0
+        var_x = self._sxx - self._sx * self._sx / n
+        if var_x <= 0.0:
+            return 0.0
+        return min(1.0, max(0.0, cov * cov / (var_t * var_x)))
+
+    def push(self, x: float) -> None:
+        self._pending.append(x)
+        if len(self._pending) <= self.lag:
+            return
+        x = self._pending.popleft()
+        ring = self._ring
+        d = x - self._shift
+        self._stx += len(ring) * d
+        self._sx += d
+        self._sxx += d * d
+        ring.append(x)
+        if len(ring) > self.size:
+            old = ring.popleft() - self._shift
+            self._sx -= old
+            self._sxx -= old * old
+            # Every remaining value moved one position down.
+            self._stx -= self._sx
+        self._since_recentre += 1
+        if self._since_recentre >= self.size:
+            self._recentre()
+
+    def _recentre(self) -> None:
+        ring = self._ring
+        self._shift = sum(ring) / len(ring)
+        shift = self._shift
+        self._sx = self._sxx = self._stx = 0.0
+        for t, x in enumerate(ring):
+            d = x - shift
+            self._sx += d
+            self._sxx += d * d
+            self._stx += t * d
+        self._since_recentre = 0
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "lag": self.lag,
+            "pending": list(self._pending),
+            "values": list(self._ring),
+            "sums": [self._shift, self._sx, self._sxx, self._stx],
+            "since_recentre": self._since_recentre,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SlidingFit:
+        out = cls(int(state["size"]), int(state["lag"]))
+        out._pending.extend(float(v) for v in state["pending"])
+        out._ring.extend(float(v) for v in state["values"])
+        out._shift, out._sx, out._sxx, out._stx = (float(v) for v in state["sums"])
+        out._since_recentre = int(state["since_recentre"])
+        return out
