@@ -12,6 +12,8 @@ from opscockpit.commands.common import CliError, DbOption, open_store, progress
 
 MAX_SHOWN_ERRORS = 20
 PARTIAL_EXIT = 3  # some lines were rejected, every good one is stored
+# Without rules no run would count as a deploy; a workflow named like one is the convention.
+DEFAULT_DEPLOY_RULES = ("workflow=(?i)deploy",)
 
 app = typer.Typer(help="Import files into the store (alerts, logs, metrics, runs, predictions).",
                   epilog="Example: opscockpit ingest alerts storm.ndjson --db c.duckdb",
@@ -87,16 +89,24 @@ def metrics(files: FilesArg, db: DbOption = None) -> None:
     _ingest("metrics", files, db, {})
 
 
-@app.command(epilog="Example: opscockpit ingest runs gh-runs.json --provider github --db c.duckdb")
+@app.command(epilog="Example: opscockpit ingest runs gh-runs.json --deploy 'workflow=^Deploy' "
+                     "--db c.duckdb")
 def runs(
     files: FilesArg,
     db: DbOption = None,
     provider: Annotated[
         str | None, typer.Option(help="github, gitlab or jenkins (default: detect).")
     ] = None,
+    deploy: Annotated[
+        list[str] | None,
+        typer.Option("--deploy", help="Deploy rule KEY=REGEX[;KEY=REGEX] (workflow, job, "
+                                      "environment, branch, service); repeatable. "
+                                      "Default: workflow=(?i)deploy"),
+    ] = None,
 ) -> None:
     """CI runs: GitHub Actions workflow runs, GitLab pipelines, Jenkins builds (JSON)."""
-    _ingest("runs", files, db, {"provider": provider})
+    _ingest("runs", files, db, {"provider": provider,
+                                "deploys": tuple(deploy or DEFAULT_DEPLOY_RULES)})
 
 
 @app.command(epilog="Example: opscockpit ingest predictions preds.parquet --db c.duckdb")
