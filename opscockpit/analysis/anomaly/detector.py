@@ -118,7 +118,9 @@ class SeriesDetector:
         self._phases: dict[str, PhaseMemory] = {}
         names = ("value", "jump", "level", "spread", "value~", "level~", *self.seasons)
         self._tails = {name: RollingTail(window, tail, lag=lag) for name in names}
-        self._fits = {name: SlidingFit(window, lag) for name in ("value", "level")}
+        # One line, through the levels, serves the value too: the level is the mean of the
+        # last ``level_span`` values, so it stands (level_span - 1) / 2 points back.
+        self._fits = {"level": SlidingFit(window, lag)}
         # Where the level normally lay when the open episode began, as (low, high, slope):
         # the bulk of the level, or of its residual around the line when the line fits
         # (then moved along the line's slope at the time, since the line itself soon learns
@@ -137,39 +139,45 @@ class SeriesDetector:
         if self._step is None:
             self._learn_step(seconds)
         tails = self._tails
-        fits = self._fits
-        level_fit = fits["level"]
+        level_fit = self._fits["level"]
+        level_line = level_fit.forecast()
+        value_line = None
+        if level_line is not None:
+            value_line = level_line + level_fit.slope() * (self.level_span - 1) / 2
         gate = (level_fit.r2() - GATE_R2[0]) / (GATE_R2[1] - GATE_R2[0])
-        p_min = 1.0
-        reason = ""
+        # The most surprising statistic so far: its p, name and side. (Written out per
+        # statistic rather than looped: this is the per-point hot path.)
+        best, why, high = 1.0, "", False
 
-        # value, and its residual around the value's line
-        value_line = fits["value"].forecast()
-        p_min, reason = self._judge("value", x, value_line, gate, p_min, reason)
-        fits["value"].push(x)
+        upper, lower = self._judge("value", x, value_line, gate, best)
+        p = 2.0 * (upper if upper < lower else lower)
+        if p < best:
+            best, why, high = p, "value", upper < lower
 
-        # jump
         fast = self._fast
-        if fast is not None:
-            p_min, reason = self._vote("jump", x - fast, p_min, reason)
-            self._fast = fast + self.jump_alpha * (x - fast)
-        else:
+        if fast is None:
             self._fast = x
+        else:
+            upper, lower = tails["jump"].judge(x - fast)
+            self._fast = fast + self.jump_alpha * (x - fast)
+            p = 2.0 * (upper if upper < lower else lower)
+            if p < best:
+                best, why, high = p, "jump", upper < lower
 
-        # level (and the seasonal residuals, which are about the level)
         if self._last is not None:
             self._steps.append(abs(x - self._last))
         self._last = x
         recent = self._recent
         recent.append(x)
         level: float | None = None
-        level_line: float | None = None
         deviations: dict[str, float] = {}
         if len(recent) == self.level_span:
             level = sum(recent) / self.level_span
-            level_line = level_fit.forecast()
-            p_min, reason = self._judge("level", level, level_line, gate, p_min, reason)
+            upper, lower = self._judge("level", level, level_line, gate, best)
             level_fit.push(level)
+            p = 2.0 * (upper if upper < lower else lower)
+            if p < best:
+                best, why, high = p, "level", upper < lower
             for name, memory in self._phases.items():
                 residual, deviations[name] = memory.residual(seconds, level)
                 if residual is None:
@@ -182,66 +190,50 @@ class SeriesDetector:
                     # raised most false alarms.)
                     tail.push(residual)
                     continue
-                p_min, reason = self._vote(name, residual, p_min, reason)
+                upper, lower = tail.judge(residual)
+                p = 2.0 * (upper if upper < lower else lower)
+                if p < best:
+                    best, why, high = p, name, upper < lower
 
-        # spread
         if len(self._steps) == self.spread_span:
-            p_min, reason = self._vote("spread", sum(self._steps) / self.spread_span, p_min, reason)
+            upper, lower = tails["spread"].judge(sum(self._steps) / self.spread_span)
+            p = 2.0 * (upper if upper < lower else lower)
+            if p < best:
+                best, why, high = p, "spread", upper < lower
 
         # Bonferroni over every statistic the detector has, voting yet or not (a young series
         # gets no discount for having fewer).
-        p = min(1.0, p_min * (4 + len(self.seasons)))
+        p = min(1.0, best * (4 + len(self.seasons)))
         score = min(1.0, -math.log10(p) / SCORE_DECADES) if p < 1.0 else 0.0
-        self.reason = reason
+        self.reason = f"{why} {'high' if high else 'low'}" if why else ""
         tracker = self.tracker
         anomalous = score >= tracker.release
         for name, deviation in deviations.items():
             self._phases[name].remember(seconds, deviation, anomalous)
         self.count += 1
-        settled = self._settled(level)
-        self.opened = tracker.observe(ts, score, settled=settled)
+        self.opened = tracker.observe(ts, score, settled=self._settled(level))
         if self.opened:
             self._band = self._bulk(level_line, gate)
         elif tracker.open is None:
             self._band = None
         return score
 
-    def _vote(self, name: str, stat: float, p_min: float, reason: str) -> tuple[float, str]:
-        tail = self._tails[name]
-        upper, lower = tail.surprise(stat)
-        tail.push(stat)
-        p = 2.0 * (upper if upper < lower else lower)
-        if p < p_min:
-            return p, f"{name} {'high' if upper < lower else 'low'}"
-        return p_min, reason
-
     def _judge(
-        self,
-        name: str,
-        stat: float,
-        line: float | None,
-        gate: float,
-        p_min: float,
-        reason: str,
-    ) -> tuple[float, str]:
-        """Vote with ``stat``, gated by its residual around ``line`` when the line fits."""
-        tail = self._tails[name]
-        upper, lower = tail.surprise(stat)
-        tail.push(stat)
+        self, name: str, stat: float, line: float | None, gate: float, best: float
+    ) -> tuple[float, float]:
+        """Tail probabilities of ``stat``, gated by its residual around ``line``."""
+        upper, lower = self._tails[name].judge(stat)
         if line is not None:
             resid_tail = self._tails[name + "~"]
             resid = stat - line
             # The residual only ever makes a point less surprising, so it is judged only
             # when it could matter (a fast path on the common, unsurprising point).
-            if gate > 0.0 and 2.0 * min(upper, lower) < p_min:
+            if gate > 0.0 and 2.0 * min(upper, lower) < best:
                 r_upper, r_lower = resid_tail.surprise(resid)
                 upper = _combine(upper, r_upper, gate)
                 lower = _combine(lower, r_lower, gate)
-            resid_tail.push(resid)
-        p = 2.0 * (upper if upper < lower else lower)
-        if p < p_min:
-            return p, f"{name} {'high' if upper < lower else 'low'}"
-        return p_min, reason
+            resid_tail.push(resid, keep_sorted=gate > 0.0)
+        return upper, lower
 
     def _bulk(self, level_line: float | None, gate: float) -> list[float] | None:
         """Where the level normally lies, as the episode that just opened sees it.

@@ -67,16 +67,20 @@ class RollingTail:
         self._pending: deque[float] = deque()
         self._ring: deque[float] = deque()
         self._sorted: list[float] = []
+        # A window nobody asks about can skip its sorted copy (see ``push``).
+        self._stale = False
 
     def __len__(self) -> int:
         return len(self._ring)
 
     def surprise(self, x: float) -> tuple[float, float]:
         """Tail probabilities (upper, lower) of ``x`` before it joins the window."""
-        n = len(self._sorted)
+        if self._stale:
+            self._resort()
+        values = self._sorted
+        n = len(values)
         if n == 0:
             return 1.0, 1.0
-        values = self._sorted
         above = n - bisect_left(values, x)
         below = bisect_right(values, x)
         upper = (above + 1) / (n + 1)
@@ -108,22 +112,59 @@ class RollingTail:
 
     def band(self) -> tuple[float, float] | None:
         """The bulk of the window (``tail`` values cut from each end), None when empty."""
+        if self._stale:
+            self._resort()
         n = len(self._sorted)
         if n == 0:
             return None
         k = min(self.tail, n // 4)
         return self._sorted[k], self._sorted[n - 1 - k]
 
-    def push(self, x: float) -> None:
-        self._pending.append(x)
-        if len(self._pending) <= self.lag:
+    def judge(self, x: float) -> tuple[float, float]:
+        """:meth:`surprise` of ``x``, then :meth:`push` it (the detector's hot path)."""
+        result = self.surprise(x)
+        pending = self._pending
+        pending.append(x)
+        if len(pending) > self.lag:
+            x = pending.popleft()
+            ring = self._ring
+            ring.append(x)
+            insort(self._sorted, x)
+            if len(ring) > self.size:
+                del self._sorted[bisect_left(self._sorted, ring.popleft())]
+        return result
+
+    def push(self, x: float, keep_sorted: bool = True) -> None:
+        """Add ``x`` (it joins the window ``lag`` values later).
+
+        ``keep_sorted=False`` drops the sorted copy until the next question: a window that is
+        rarely asked (a trend residual on a series without a trend) then costs two deque
+        operations per value, and one sort when it is asked again.
+        """
+        pending = self._pending
+        pending.append(x)
+        if len(pending) <= self.lag:
             return
-        x = self._pending.popleft()
-        self._ring.append(x)
-        insort(self._sorted, x)
-        if len(self._ring) > self.size:
-            old = self._ring.popleft()
-            del self._sorted[bisect_left(self._sorted, old)]
+        x = pending.popleft()
+        ring = self._ring
+        ring.append(x)
+        if not keep_sorted:
+            if not self._stale:
+                self._stale = True
+                self._sorted = []
+            if len(ring) > self.size:
+                ring.popleft()
+            return
+        if self._stale:
+            self._resort()
+        else:
+            insort(self._sorted, x)
+        if len(ring) > self.size:
+            del self._sorted[bisect_left(self._sorted, ring.popleft())]
+
+    def _resort(self) -> None:
+        self._sorted = sorted(self._ring)
+        self._stale = False
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -34,40 +34,41 @@ class SlidingFit:
         self._sxx = 0.0  # sum of (x - shift)^2
         self._stx = 0.0  # sum of position-in-ring * (x - shift)
         self._since_recentre = 0
+        self._line: float | None = None
+        self._slope = 0.0
+        self._r2 = 0.0
 
     def __len__(self) -> int:
         return len(self._ring)
 
-    def _moments(self) -> tuple[int, float, float, float]:
-        n = len(self._ring)
-        mean_t = (n - 1) / 2.0
-        var_t = (n * n - 1) * n / 12.0  # sum of (t - mean_t)^2 for t = 0..n-1
-        cov = self._stx - mean_t * self._sx
-        return n, mean_t, var_t, cov
-
     def forecast(self) -> float | None:
         """The line's value at the present point (``lag`` + 1 past the newest fitted one)."""
-        n, mean_t, var_t, cov = self._moments()
-        if n < 3:
-            return None
-        slope = cov / var_t
-        ahead = n - 1 + len(self._pending) + 1 - mean_t
-        return self._shift + self._sx / n + slope * ahead
+        return self._line
 
     def slope(self) -> float:
         """The line's change per value (0 until it has three values)."""
-        n, _, var_t, cov = self._moments()
-        return cov / var_t if n >= 3 else 0.0
+        return self._slope
 
     def r2(self) -> float:
         """Share of the window's variance the line explains, in [0, 1]."""
-        n, _, var_t, cov = self._moments()
+        return self._r2
+
+    def _refit(self) -> None:
+        # Computed once per value here rather than on each question: the detector asks
+        # three of them per point.
+        n = len(self._ring)
         if n < 3:
-            return 0.0
+            self._line, self._slope, self._r2 = None, 0.0, 0.0
+            return
+        mean_t = (n - 1) / 2.0
+        var_t = (n * n - 1) * n / 12.0  # sum of (t - mean_t)^2 for t = 0..n-1
+        cov = self._stx - mean_t * self._sx
+        slope = cov / var_t
+        ahead = n - 1 + len(self._pending) + 1 - mean_t
+        self._slope = slope
+        self._line = self._shift + self._sx / n + slope * ahead
         var_x = self._sxx - self._sx * self._sx / n
-        if var_x <= 0.0:
-            return 0.0
-        return min(1.0, max(0.0, cov * cov / (var_t * var_x)))
+        self._r2 = 0.0 if var_x <= 0.0 else min(1.0, max(0.0, cov * cov / (var_t * var_x)))
 
     def push(self, x: float) -> None:
         self._pending.append(x)
@@ -89,6 +90,7 @@ class SlidingFit:
         self._since_recentre += 1
         if self._since_recentre >= self.size:
             self._recentre()
+        self._refit()
 
     def _recentre(self) -> None:
         ring = self._ring
@@ -119,4 +121,5 @@ class SlidingFit:
         out._ring.extend(float(v) for v in state["values"])
         out._shift, out._sx, out._sxx, out._stx = (float(v) for v in state["sums"])
         out._since_recentre = int(state["since_recentre"])
+        out._refit()
         return out
