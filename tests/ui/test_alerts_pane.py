@@ -109,7 +109,10 @@ async def test_slash_filters_and_a_bad_filter_says_why() -> None:
 async def test_feedback_keys_post_annotations() -> None:
     app = _app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "enter", "down", "n")
+        await pilot.press("tab", "n")  # the pane focused in the grid: no row was chosen
+        await pilot.pause()
+        assert app.requested == []
+        await pilot.press("enter", "down", "n")
         await pilot.pause()
         assert [(a.kind, a.target, a.text) for a in app.requested] == [
             ("noise", "Cbilling002", "")]

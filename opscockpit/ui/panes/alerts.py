@@ -132,7 +132,10 @@ class AlertsPane(DomainPane):
     # --- keys --------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "mark":
-            return not readonly(self) and self.view is not None
+            # Mutating: only on a row the operator moved to (the list has focus), never on
+            # whatever happens to be first while the pane is merely focused in the grid.
+            listing = self.query_one("#alerts-list", OptionList)
+            return not readonly(self) and self.view is not None and listing.has_focus
         if action == "filter":
             return self.view is not None
         return True
