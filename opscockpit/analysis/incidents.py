@@ -12,11 +12,12 @@ made only of such alerts is no symptom of its own.
 cluster over its alerts' arrival times; an episode at its start, except that an episode
 which starts quietly and peaks much later (a slow drift the detector caught early, or a
 false start) puts only ``1 / (1 + (peak - start) / slow_onset_s)`` of its weight at its
-start and the rest at its peak. The incident's **onset** is the start of the burst that
-holds the first ``onset_quantile`` (10%) of its weight: the weighted quantile, walked back
-over events no more than ``burst_gap_s`` apart. One weak early episode therefore does not
-drag the onset back by an hour, which is what keeps a decoy change that happened to land
-before it from looking like the cause.
+start and the rest at its peak. Core events no more than ``burst_gap_s`` apart form
+*bursts*; the incident's **onset** is the start of the first burst that weighs at least
+``max(onset_share × total, min_burst_weight)`` (10% of the incident, and at least one
+strong symptom), or of the heaviest burst if none does. One weak early episode therefore
+does not drag the onset back by an hour, which is what keeps a decoy change that happened
+to land before it from looking like the cause.
 
 **Grouping.** *Core* symptoms (weight ≥ ``core_min_weight``, and not background: flapping,
 steady repeats, info-only) are joined when their time spans overlap within ``slack_s``
@@ -59,7 +60,8 @@ class IncidentParams:
     slack_s: float = 600.0
     core_min_weight: float = 0.45
     slow_onset_s: float = 900.0
-    onset_quantile: float = 0.1
+    onset_share: float = 0.1
+    min_burst_weight: float = 1.0
     burst_gap_s: float = 300.0
     steady_gap_s: float = 300.0  # a cluster repeating slower than this for an hour is routine
     steady_span_s: float = 3600.0
@@ -326,18 +328,17 @@ def _with_mirrors(incidents: list[Incident], mirrors: Mapping[str, tuple[str, ..
 
 
 def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams) -> pd.Timestamp:
-    """Start of the burst holding the first ``onset_quantile`` of the core signal."""
+    """Start of the first burst heavy enough to be the incident (module docstring)."""
     refs = set(members.loc[members["core"], "ref"]) or set(members["ref"])
     own = events[events["ref"].isin(refs)]
     if own.empty or float(own["weight"].sum()) <= 0:
         return pd.Timestamp(members["start"].min())
     times = own["ts"].map(pd.Timestamp.timestamp).to_numpy()
-    cum = np.cumsum(own["weight"].to_numpy())
-    k = int(np.searchsorted(cum, p.onset_quantile * cum[-1]))
-    k = min(k, len(times) - 1)
-    while k > 0 and times[k] - times[k - 1] <= p.burst_gap_s:
-        k -= 1
-    return pd.Timestamp(own["ts"].iloc[k])
+    burst = np.concatenate([[0], np.cumsum(np.diff(times) > p.burst_gap_s)])
+    mass = np.bincount(burst, weights=own["weight"].to_numpy())
+    need = min(max(p.onset_share * mass.sum(), p.min_burst_weight), mass.max())
+    first = int(np.flatnonzero(mass >= need - 1e-9)[0])
+    return pd.Timestamp(own["ts"].iloc[int(np.flatnonzero(burst == first)[0])])
 
 
 def _incident(sym: pd.DataFrame, events: pd.DataFrame, members: list[int], core: bool,

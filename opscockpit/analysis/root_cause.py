@@ -78,6 +78,7 @@ class Candidate:
     service: str = ""
     url: str = ""
     factors: dict[str, float] = field(default_factory=dict)
+    covers: tuple[str, ...] = ()  # affected services it explains: its own and dependants
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ def rank_causes(incident: Incident, changes: pd.DataFrame, downstream: Dependenc
     window = changes[(changes["ts"] >= lo) & (changes["ts"] <= hi)]
     found = [_change(incident, row, changes, downstream, hosts, monitored, p)
              for _, row in window.iterrows()]
-    found += _symptoms(incident, downstream, hosts, monitored, p)
+    found += _symptoms(incident, downstream, hosts, monitored, found, p)
     found.sort(key=lambda c: (-c.score, -c.ts.timestamp(), c.ref))
     related = [c for c in found if c.kind not in _SYMPTOM_KINDS
                and c.factors["relation"] > p.unrelated]
@@ -148,7 +149,7 @@ _SYMPTOM_KINDS = frozenset({"anomaly", "cluster", "drift", "symptom"})
 
 def _ranked(c: Candidate, rank: int) -> Candidate:
     return Candidate(rank, c.kind, c.ref, c.summary, round(c.score, 4), c.evidence,
-                     c.incident, c.ts, c.service, c.url, c.factors)
+                     c.incident, c.ts, c.service, c.url, c.factors, c.covers)
 
 
 def _change(incident: Incident, row: pd.Series, changes: pd.DataFrame,
@@ -189,7 +190,7 @@ def _change(incident: Incident, row: pd.Series, changes: pd.DataFrame,
     return Candidate(0, kind, row["id"], f"{what} at {clock(ts)}, {duration(lag)} before "
                      f"the incident began" if lag > 0 else f"{what} at {clock(ts)}, as the "
                      "incident began", score, tuple(evidence), incident.id, ts, service,
-                     row["url"], {k: round(v, 4) for k, v in factors.items()})
+                     row["url"], {k: round(v, 4) for k, v in factors.items()}, rel.covered)
 
 
 def _timing(incident: Incident, row: pd.Series, ts: pd.Timestamp, service: str,
@@ -240,7 +241,8 @@ def _names(values: Sequence[str], limit: int = 3) -> str:
 
 
 def _symptoms(incident: Incident, downstream: Dependencies, hosts: dict[str, str],
-              monitored: set[str], p: RankParams) -> list[Candidate]:
+              monitored: set[str], changes: list[Candidate], p: RankParams,
+              ) -> list[Candidate]:
     """Per affected service, its earliest core symptom as a candidate."""
     sym = incident.symptoms
     core = sym[sym["core"]] if sym["core"].any() else sym
@@ -254,19 +256,32 @@ def _symptoms(incident: Incident, downstream: Dependencies, hosts: dict[str, str
         if first["ref"] in seen:
             continue
         seen.add(first["ref"])
-        out.append(_symptom(incident, first, downstream, hosts, monitored, p))
+        out.append(_symptom(incident, first, downstream, hosts, monitored, changes, p))
     return out
 
 
 def _symptom(incident: Incident, row: pd.Series, downstream: Dependencies,
-             hosts: dict[str, str], monitored: set[str], p: RankParams) -> Candidate:
+             hosts: dict[str, str], monitored: set[str], changes: list[Candidate],
+             p: RankParams) -> Candidate:
     start = pd.Timestamp(row["start"])
     lag = (incident.onset - start).total_seconds()
     prox = proximity(lag, p)
     prec, _ = precedence(incident, start, p, exclude=row["ref"])
     rel = reach(incident, row["services"], downstream, hosts, monitored, p)
+    relation = max(rel.score, p.unrelated)
+    # A symptom is a cause only of others: of its dependants fully, of its own service's
+    # other symptoms by half (the first api anomaly does not explain why api broke).
+    explains = p.own_service_only + (1.0 - p.own_service_only) * rel.dependants_share
     strength = min(1.0, float(row["weight"]))
-    score = p.symptom_depth * prox * prec * max(rel.score, p.unrelated) * strength
+    # Explaining away: a related change before the symptom, on its service or upstream,
+    # is the deeper cause; the symptom keeps only what that change leaves unexplained.
+    mine = set(row["services"])
+    covering = [c for c in changes if c.factors["relation"] > p.unrelated
+                and c.ts <= start + pd.Timedelta(seconds=p.tolerance_s)
+                and mine & set(c.covers)]
+    explained = max((c.score for c in covering), default=0.0)
+    score = (p.symptom_depth * prox * prec * relation * explains * strength
+             * (1.0 - explained))
     kind = {"model": "drift"}.get(row["kind"], row["kind"])
     service = ", ".join(row["services"])
     evidence = [f"{row['label']} started at {clock(start)}, before {prec:.0%} of the rest "
@@ -274,12 +289,17 @@ def _symptom(incident: Incident, row: pd.Series, downstream: Dependencies,
     if service:
         evidence.append(_spread(service, rel))
     evidence.append(f"strength {strength:.2f} (peak score or alert weight).")
-    factors = {"proximity": prox, "precedence": prec, "relation": max(rel.score, p.unrelated),
-               "strength": strength, "depth": p.symptom_depth}
+    if covering:
+        best = max(covering, key=lambda c: c.score)
+        evidence.append(f"{best.kind} {best.ref} came before it and explains it "
+                        f"(score {best.score:.2f}).")
+    factors = {"proximity": prox, "precedence": prec, "relation": relation,
+               "explains_others": explains, "strength": strength, "depth": p.symptom_depth,
+               "unexplained": 1.0 - explained}
     return Candidate(0, kind, str(row["ref"]), f"{row['label']} from {clock(start)}"
                      + (f" ({service})" if service else ""), score, tuple(evidence),
-                     incident.id, start, service, "", {k: round(v, 4) for k, v in
-                                                      factors.items()})
+                     incident.id, start, service, "",
+                     {k: round(v, 4) for k, v in factors.items()}, rel.covered)
 
 
 def _earliest(symptoms: pd.DataFrame) -> pd.Series:
@@ -310,7 +330,8 @@ def _lead(incident: Incident, found: list[Candidate], p: RankParams) -> Candidat
     return Candidate(0, "symptom", ref, f"no candidate change; earliest symptom: "
                      f"{row['label']} at {clock(pd.Timestamp(row['start']))}", score,
                      tuple(evidence), incident.id, pd.Timestamp(row["start"]),
-                     same.service if same else "", "", same.factors if same else {})
+                     same.service if same else "", "", same.factors if same else {},
+                     same.covers if same else ())
 
 
 def latest_verdicts(annotations: pd.DataFrame | None) -> dict[str, str]:

@@ -21,7 +21,7 @@ FAILED_STATUSES = frozenset({"failure", "failed", "error", "errored", "rolled_ba
 
 @dataclass(frozen=True, slots=True)
 class RankParams:
-    tau_s: float = 900.0  # proximity halves when the lag reaches tau
+    tau_s: float = 1800.0  # proximity halves when the lag reaches tau
     lookback_s: float = 6 * 3600.0  # changes older than this before the onset are not listed
     tolerance_s: float = 60.0  # clocks and minute-bucketed detectors: "at the same minute"
     unrelated: float = 0.05  # relation floor of a change no dependency links to the incident
@@ -29,6 +29,7 @@ class RankParams:
     healthy_upstream: float = 0.4  # monitored upstream service without a symptom of its own
     unmonitored_upstream: float = 0.8  # upstream service we have no data about
     symptom_depth: float = 0.6  # a symptom is the proximate cause at best, a change the root
+    own_service_only: float = 0.5  # a symptom explaining no other service but its own
     chance_window_s: float = 600.0  # the shortest lag a coincidence is judged over
     rate_span_min_s: float = 86400.0  # change rates are per day at the least
     status_base: float = 0.8  # no failed status and no redeploy during the incident
@@ -69,6 +70,7 @@ class Reach:
     hosts_explained: int
     hosts_own: int  # of those, hosts running the service itself
     hosts_affected: int
+    dependants_share: float  # share of the signal on services depending on it, not on it
     covered: tuple[str, ...]  # affected services explained: the service and its dependants
     dependants: tuple[str, ...]  # affected services that depend on it
     own_symptoms: bool
@@ -84,11 +86,13 @@ def reach(incident: Incident, services: Iterable[str], downstream: Dependencies,
     core = incident.symptoms[incident.symptoms["core"]]
     if core.empty:
         core = incident.symptoms
-    total = mass = 0.0
+    total = mass = others = 0.0
     for values, w in zip(core["services"], core["weight"], strict=True):
         total += float(w)
         if values:
             mass += float(w) * sum(v in explained for v in values) / len(values)
+            others += float(w) * sum(v in explained and v not in own
+                                     for v in values) / len(values)
     affected_hosts = {h for values in core["hosts"] for h in values if h}
     host_hits = {h for h in affected_hosts if hosts.get(h, "") in explained}
     mass_share = mass / total if total else 0.0
@@ -106,7 +110,8 @@ def reach(incident: Incident, services: Iterable[str], downstream: Dependencies,
         score *= p.healthy_upstream if own & monitored else p.unmonitored_upstream
     covered = tuple(s for s in incident.services if s in explained)
     hosts_own = sum(hosts.get(h, "") in own for h in host_hits)
-    return Reach(score=score, mass_share=mass_share, hosts_explained=len(host_hits),
+    return Reach(score=score, mass_share=mass_share,
+                 dependants_share=others / total if total else 0.0, hosts_explained=len(host_hits),
                  hosts_own=hosts_own, hosts_affected=len(affected_hosts), covered=covered,
                  dependants=tuple(s for s in covered if s not in own), own_symptoms=own_symptoms)
 
