@@ -37,7 +37,8 @@ lead is the incident's earliest core symptom, ``kind`` ``symptom``, "no candidat
 **Feedback.** Operators confirm or reject a candidate (annotations ``confirm``/``reject``
 targeting its ``ref``; the latest wins). Verdicts are shown, never fed back into the
 score, so the share of judged incidents whose top candidate was confirmed measures the
-ranking itself: the cockpit's own accuracy.
+ranking itself: the cockpit's own accuracy. An incident is judged when its top candidate
+has a verdict or another of its candidates was confirmed.
 """
 
 from __future__ import annotations
@@ -346,13 +347,21 @@ def latest_verdicts(annotations: pd.DataFrame | None) -> dict[str, str]:
 
 def accuracy(rankings: Mapping[str, Sequence[Candidate]],
              verdicts: Mapping[str, str]) -> Accuracy:
-    """Judged incidents (a verdict on any candidate) and those whose top-1 was confirmed."""
+    """How often the top candidate was right, over the incidents an operator judged.
+
+    An incident is judged when its top candidate has a verdict (right if confirmed) or
+    another of its candidates was confirmed (then the top one was wrong). Rejecting a
+    lower candidate says nothing about the top one.
+    """
     judged = confirmed = 0
     for candidates in rankings.values():
-        if not candidates or not any(c.ref in verdicts for c in candidates):
+        if not candidates:
+            continue
+        top = verdicts.get(candidates[0].ref)
+        if top is None and not any(verdicts.get(c.ref) == "confirm" for c in candidates[1:]):
             continue
         judged += 1
-        confirmed += verdicts.get(candidates[0].ref) == "confirm"
+        confirmed += top == "confirm"
     return Accuracy(judged, confirmed)
 
 

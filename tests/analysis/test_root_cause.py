@@ -189,3 +189,7 @@ def test_feedback_and_accuracy() -> None:
     score = accuracy(ranked, {"d-api": "reject"})
     assert (score.judged, score.top1_confirmed, score.share) == (1, 0, 0.0)
     assert accuracy(ranked, {}).share is None
+    lower = ranked[next(iter(ranked))][1].ref
+    assert accuracy(ranked, {lower: "reject"}).judged == 0  # says nothing about the top one
+    score = accuracy(ranked, {lower: "confirm"})  # the operator found it further down
+    assert (score.judged, score.top1_confirmed) == (1, 0)
