@@ -110,8 +110,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
 
 def _ingest_once(db: Path, reference: Path, analysis: Path, options: dict[str, object]
                  ) -> dict[str, float]:
-    from opscockpit.analysis.model_health import wide_from_observations
-    from opscockpit.store.model_queries import model_observations
+    from opscockpit.store.model_queries import model_frame
 
     store = Store.open(db)
     analyzer = ModelsAnalyzer()
@@ -130,8 +129,7 @@ def _ingest_once(db: Path, reference: Path, analysis: Path, options: dict[str, o
     rebuilt = time.perf_counter()
     model = view.models[0] if view is not None and view.models else None
     read_started = time.perf_counter()
-    wide_from_observations(model_observations(store, model.model, model.version)) \
-        if model else None
+    model_frame(store, model.model, model.version) if model else None
     read_back = time.perf_counter() - read_started
     store.close()
     return {"ingest": ingested - started, "view": viewed - ingested,

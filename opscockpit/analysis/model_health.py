@@ -114,11 +114,17 @@ def wide_from_observations(observations: pd.DataFrame) -> pd.DataFrame:
     parsed = [json.loads(text) if isinstance(text, str) else (text or {})
               for text in observations["features"]]
     features = pd.DataFrame.from_records(parsed, index=observations.index)
-    base = observations.drop(columns=["features"])
-    for column in ("prediction", "label"):
-        if column in base:
-            base[column] = typed_text(base[column])
+    base = typed_outputs(observations.drop(columns=["features"]))
     return pd.concat([base, features.drop(columns=[c for c in features if c in base])], axis=1)
+
+
+def typed_outputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Predictions and labels read back from the store's text, typed (see typed_text)."""
+    frame = frame.copy()
+    for column in ("prediction", "label"):
+        if column in frame:
+            frame[column] = typed_text(frame[column])
+    return frame
 
 
 def typed_text(values: pd.Series) -> pd.Series:

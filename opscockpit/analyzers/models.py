@@ -218,11 +218,10 @@ class ModelsAnalyzer(Analyzer):
         """Start this version over from the store; without a store, wait for one."""
         if self._store is None:
             return
-        from opscockpit.analysis.model_health import wide_from_observations
-        from opscockpit.store.model_queries import annotations_of_kind, model_observations
+        from opscockpit.analysis.model_health import typed_outputs
+        from opscockpit.store.model_queries import annotations_of_kind, model_frame
 
-        rows = wide_from_observations(model_observations(self._store, entry.model,
-                                                         entry.version))
+        rows = typed_outputs(model_frame(self._store, entry.model, entry.version))
         declared = declared_references(annotations_of_kind(self._store, REFERENCE_KIND))
         if (entry.model, entry.version) in declared:
             entry.declared = declared[entry.model, entry.version]

@@ -14,22 +14,14 @@ from typing import Any
 
 from opscockpit.report.builder import ReportWindow, iso
 from opscockpit.store import Store
-from opscockpit.store.model_queries import (
-    annotations_of_kind,
-    model_observations,
-    model_versions,
-)
+from opscockpit.store.model_queries import annotations_of_kind, model_frame, model_versions
 
 
 def models_section(store: Store, window: ReportWindow) -> dict[str, Any]:
     versions = model_versions(store, window.start, window.end)
     if not versions:
         return {"models": []}
-    from opscockpit.analysis.model_health import (
-        split_reference,
-        version_health,
-        wide_from_observations,
-    )
+    from opscockpit.analysis.model_health import split_reference, typed_outputs, version_health
     from opscockpit.analysis.model_json import health_to_dict
     from opscockpit.analyzers.models import (
         REFERENCE_KIND,
@@ -43,7 +35,7 @@ def models_section(store: Store, window: ReportWindow) -> dict[str, Any]:
     healths = []
     for model, version, *_ in versions:
         # Every row of the version: its reference may lie before the window.
-        rows = wide_from_observations(model_observations(store, model, version))
+        rows = typed_outputs(model_frame(store, model, version))
         span = declared.get((model, version))
         if span is not None:
             inside = (rows["ts"] >= span[0]) & (rows["ts"] <= span[1])
