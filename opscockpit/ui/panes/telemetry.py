@@ -83,9 +83,33 @@ class TelemetryPane(Pane):
         self._refresh_processes()
 
     def _refresh_processes(self) -> None:
-        self.query_one("#processes", Static).update(
-            process_table(self.sorted_processes(), self.content_size.width or 60, self.sort_by)
-        )
+        width = self.content_size.width or 60
+        table = Text(no_wrap=True, overflow="ellipsis")
+        if len(self.views) > 1:
+            table.append_text(hosts_table(self.views, self.view, self.anomalies, width))
+        processes = self.sorted_processes()
+        if processes:
+            if table:
+                table.append("\n\n")
+            table.append_text(process_table(processes, width, self.sort_by))
+        self.query_one("#processes", Static).update(table)
+
+
+def hosts_table(views: tuple[TelemetryView, ...], shown: TelemetryView | None,
+                anomalies: AnomaliesView | None, width: int) -> Text:
+    """Every host on one line each: the fleet at a glance, the shown one marked."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{'HOST':<14}{'CPU%':>6}{'MEM%':>6}  ANOMALOUS SERIES", style="bold reverse")
+    for view in views:
+        marks = anomalies.for_host(view.host) if anomalies else {}
+        open_marks = sorted(m.metric for m in marks.values() if m.open)
+        pointer = ">" if shown is not None and view.host == shown.host else " "
+        cpu = f"{view.latest['cpu_pct']:.0f}" if "cpu_pct" in view.latest else "-"
+        mem = f"{view.latest['mem_pct']:.0f}" if "mem_pct" in view.latest else "-"
+        text.append(f"\n{pointer}{(view.host or '(series)')[:12]:<13}{cpu:>6}{mem:>6}  ")
+        if open_marks:
+            text.append(f"{len(open_marks)} open: " + ", ".join(open_marks), style="magenta")
+    return text
 
 
 def process_table(processes: list[Process], width: int, sort_by: str) -> Text:
