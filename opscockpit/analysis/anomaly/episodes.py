@@ -12,6 +12,11 @@ Closing and re-opening are separate questions, answered on different clocks:
   the duration keeps a dense one (one-second telemetry) from closing on a calm minute.
   One-minute data closes after 12 calm minutes, five-minute data after an hour, one-second
   data after 5 minutes.
+- **A plateau holds its episode**: a detector learns a new level within a few dozen points,
+  so an hour-long incident plateau stops scoring long before it ends. While the caller
+  says the series has not ``settled`` back among its pre-episode values, the episode stays
+  open through the calm, for at most ``cooldown`` points and ``hold_seconds`` (after that
+  the plateau is the new normal, and the episode ends where the scores last said so).
 - **Re-opening** is about not crying wolf twice: for ``cooldown`` points after the last
   point above ``release`` (closed episode or not) the series is still "hot", and a new
   score above ``threshold`` there is an echo of the last incident, not news: it opens
@@ -37,6 +42,7 @@ STRONG_RATIO = 2.0
 DEFAULT_COOLDOWN = 60
 DEFAULT_QUIET = 12
 DEFAULT_QUIET_SECONDS = 300.0
+DEFAULT_HOLD_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +97,14 @@ class EpisodeTracker:
         cooldown: int = DEFAULT_COOLDOWN,
         quiet: int = DEFAULT_QUIET,
         quiet_seconds: float = DEFAULT_QUIET_SECONDS,
+        hold_seconds: float = DEFAULT_HOLD_SECONDS,
     ) -> None:
         self.threshold = threshold
         self.release = threshold * 0.5 if release is None else release
         self.cooldown = cooldown
         self.quiet = quiet
         self.quiet_seconds = quiet_seconds
+        self.hold_seconds = hold_seconds
         self.closed: list[Episode] = []
         self._open: Episode | None = None
         # Points since the last score above ``release`` (None: never), the peak of the
@@ -117,7 +125,8 @@ class EpisodeTracker:
         ``settled=False`` says the series still sits away from where it was before the
         episode (an incident's plateau, which the scores stop calling surprising once the
         detector has learnt it): the episode then stays open through the calm until the
-        series settles, or for at most ``cooldown`` calm points (a new normal).
+        series settles, or until the calm has lasted ``cooldown`` points and
+        ``hold_seconds`` (then the plateau is the new normal).
         """
         high = score >= self.threshold
         onset = high and not self._was_high
@@ -147,14 +156,17 @@ class EpisodeTracker:
         if current is not None and self._since_active is not None:
             calm = _seconds(ts) - _seconds(current.end)
             waited = self._since_active >= self.quiet and calm >= self.quiet_seconds
-            if waited and (settled or self._since_active >= self.cooldown):
+            new_normal = self._since_active >= self.cooldown and calm >= self.hold_seconds
+            if waited and (settled or new_normal):
                 self.closed.append(current)
                 self._open = None
         return False
 
     def _strong(self, score: float, onset: bool, current: Episode | None) -> bool:
-        if not onset or self._since_active is None or self._since_active >= self.cooldown:
-            return False  # never active, or cold again: the ordinary rules apply
+        if not onset or self._since_active is None:
+            return False
+        if current is None and self._since_active >= self.cooldown:
+            return False  # cold again: the ordinary rules open an episode anyway
         if current is not None and self._age < self.quiet:
             return False  # still the rise of the episode that is open
         return score >= STRONG_RATIO * self._last_peak
@@ -185,6 +197,7 @@ class EpisodeTracker:
             "cooldown": self.cooldown,
             "quiet": self.quiet,
             "quiet_seconds": self.quiet_seconds,
+            "hold_seconds": self.hold_seconds,
             "closed": [_dump_episode(ep) for ep in self.closed],
             "open": None if self._open is None else _dump_episode(self._open),
             "since_active": self._since_active,
@@ -201,6 +214,7 @@ class EpisodeTracker:
             int(state["cooldown"]),
             int(state["quiet"]),
             float(state["quiet_seconds"]),
+            float(state["hold_seconds"]),
         )
         out.closed = [_load_episode(raw) for raw in state["closed"]]
         out._open = None if state["open"] is None else _load_episode(state["open"])
