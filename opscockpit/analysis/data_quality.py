@@ -62,7 +62,15 @@ def _types(values: pd.Series) -> pd.Series:
         return pd.Series("number", index=values.index, dtype=object)
     if values.dtype != object and pd.api.types.is_string_dtype(values):
         return pd.Series("text", index=values.index, dtype=object)
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in _ONE_TYPE:
+        return pd.Series(_ONE_TYPE[inferred], index=values.index, dtype=object)
     return pd.Series([_type_of(v) for v in values.to_numpy()], index=values.index, dtype=object)
+
+
+# Object columns pandas finds to hold one kind of value (``infer_dtype``), none missing.
+_ONE_TYPE = {"floating": "number", "integer": "number", "mixed-integer-float": "number",
+             "string": "text", "boolean": "bool"}
 
 
 def _profile(values: pd.Series, categorical: Sequence[str]) -> ColumnProfile:
