@@ -7,11 +7,13 @@ not many). Its ``end`` is the last point above ``release``.
 Closing and re-opening are separate questions, answered on different clocks:
 
 - **Closing** is about the operator: an episode closes once the score has stayed below
-  ``release`` for ``quiet`` points *and* ``quiet_seconds`` of the series' own time. The
-  point count keeps a sparse series (five-minute samples) from closing on one calm sample;
-  the duration keeps a dense one (one-second telemetry) from closing on a calm minute.
-  One-minute data closes after 12 calm minutes, five-minute data after an hour, one-second
-  data after 5 minutes.
+  ``release`` for ``quiet`` points *and* below ``threshold`` for ``quiet_seconds`` of the
+  series' own time. The point count keeps a sparse series (five-minute samples) from
+  closing on one calm sample; the duration keeps a dense one (one-second telemetry) from
+  closing on a calm minute. (The duration is measured against ``threshold``, not
+  ``release``: at one point a second, noise crosses ``release`` every minute or so and an
+  episode would never close.) One-minute data closes after 12 calm minutes, five-minute
+  data after an hour, one-second data after 5 minutes.
 - **A plateau holds its episode**: a detector learns a new level within a few dozen points,
   so an hour-long incident plateau stops scoring long before it ends. While the caller
   says the series has not ``settled`` back among its pre-episode values, the episode stays
@@ -24,9 +26,9 @@ Closing and re-opening are separate questions, answered on different clocks:
   scores an echo that opens a new episode as a false positive.
 - **A stronger onset is never absorbed**: a score that is a new onset (the previous point
   was below ``threshold``, the episode is at least ``quiet`` points old) and at least
-  ``STRONG_RATIO`` times the open (or last) episode's peak closes the weak episode and
+  ``STRONG_MARGIN`` above the open (or last) episode's peak closes the weaker episode and
   opens a new one, so a mild wobble an hour before an incident does not swallow it. As
-  scores are capped at 1, only episodes peaking at or below ``1 / STRONG_RATIO`` can be
+  scores are capped at 1, only episodes peaking at or below ``1 - STRONG_MARGIN`` can be
   split or re-opened this way.
 """
 
@@ -38,7 +40,8 @@ from typing import Any
 
 Stamp = datetime | float
 
-STRONG_RATIO = 2.0
+# Scores are tenths of decades of improbability: 0.3 more is 1000 times less likely.
+STRONG_MARGIN = 0.3
 DEFAULT_COOLDOWN = 60
 DEFAULT_QUIET = 12
 DEFAULT_QUIET_SECONDS = 300.0
@@ -109,11 +112,13 @@ class EpisodeTracker:
         self._open: Episode | None = None
         # Points since the last score above ``release`` (None: never), the peak of the
         # episode that point belonged to, points since the open episode started, whether
-        # the previous point was above ``threshold``, and when the last calm spell began.
+        # the previous point was above ``threshold``, and (in seconds) when the open
+        # episode last scored above ``threshold``.
         self._since_active: int | None = None
         self._last_peak = 0.0
         self._age = 0
         self._was_high = False
+        self._last_high = 0.0
 
     @property
     def open(self) -> Episode | None:
@@ -139,9 +144,11 @@ class EpisodeTracker:
                 self.closed.append(current)
             return self._start(ts, score)
         hot = self._since_active is not None and self._since_active < self.cooldown
-        if score >= self.release and (current is not None or hot or high):
+        if high or (score >= self.release and (current is not None or hot)):
             self._since_active = 0
             if current is not None:
+                if high:
+                    self._last_high = _seconds(ts)
                 peak, peak_ts = current.peak_score, current.peak_ts
                 if score > peak:
                     peak, peak_ts = score, ts
@@ -154,8 +161,11 @@ class EpisodeTracker:
         if self._since_active is not None:
             self._since_active += 1
         if current is not None and self._since_active is not None:
-            calm = _seconds(ts) - _seconds(current.end)
-            waited = self._since_active >= self.quiet and calm >= self.quiet_seconds
+            now = _seconds(ts)
+            calm = now - _seconds(current.end)
+            waited = (
+                self._since_active >= self.quiet and now - self._last_high >= self.quiet_seconds
+            )
             new_normal = self._since_active >= self.cooldown and calm >= self.hold_seconds
             if waited and (settled or new_normal):
                 self.closed.append(current)
@@ -169,10 +179,11 @@ class EpisodeTracker:
             return False  # cold again: the ordinary rules open an episode anyway
         if current is not None and self._age < self.quiet:
             return False  # still the rise of the episode that is open
-        return score >= STRONG_RATIO * self._last_peak
+        return score >= self._last_peak + STRONG_MARGIN
 
     def _start(self, ts: Stamp, score: float) -> bool:
         self._open = Episode(ts, ts, score, ts)
+        self._last_high = _seconds(ts)
         self._since_active = 0
         self._last_peak = score
         self._age = 0
@@ -204,6 +215,7 @@ class EpisodeTracker:
             "last_peak": self._last_peak,
             "age": self._age,
             "was_high": self._was_high,
+            "last_high": self._last_high,
         }
 
     @classmethod
@@ -223,4 +235,5 @@ class EpisodeTracker:
         out._last_peak = float(state["last_peak"])
         out._age = int(state["age"])
         out._was_high = bool(state["was_high"])
+        out._last_high = float(state["last_high"])
         return out
