@@ -4,7 +4,8 @@ Options (from the command line or a source's config):
 
 * ``columns``: ``ROLE=NAME`` strings mapping input columns to roles: ``time`` (``ts``),
   ``model``, ``version``, ``id``, ``prediction``, ``score``, ``label``; ``features=a,b``
-  keeps only those features, ``exclude=a,b`` drops columns. Roles not given are found by
+  keeps only those features, ``exclude=a,b`` drops columns; one string may hold several,
+  ``ts=timestamp,id=id,label=repaid``. Roles not given are found by
   their usual names (``timestamp``, ``y_pred``, ``y_pred_proba``, ``target`` ...). A
   ``label`` or ``score`` column a file lacks is no error: a reference file has labels,
   the logs that follow it usually not.
@@ -85,15 +86,19 @@ def column_map(
 
     given: dict[str, Any] = {}
     for spec in specs:
-        role, sep, name = str(spec).partition("=")
-        key = _ROLES.get(role.strip().lower())
-        if not sep or not name.strip() or key is None:
-            raise IngestError(f"column mapping {spec!r}: use ROLE=NAME with ROLE one of "
-                              f"{', '.join(sorted(set(_ROLES)))}")
-        if key in ("features", "exclude"):
-            given[key] = tuple(n.strip() for n in name.split(",") if n.strip())
-        else:
-            given[key] = name.strip()
+        last: str | None = None
+        # "ts=timestamp,id=id" maps several roles; "features=a,b" lists several names.
+        for part in str(spec).split(","):
+            role, sep, name = part.partition("=")
+            if not sep and last in ("features", "exclude") and part.strip():
+                given[last] += (part.strip(),)
+                continue
+            key = _ROLES.get(role.strip().lower())
+            if not sep or not name.strip() or key is None:
+                raise IngestError(f"column mapping {spec!r}: use ROLE=NAME with ROLE one of "
+                                  f"{', '.join(sorted(set(_ROLES)))}")
+            given[key] = (name.strip(),) if key in ("features", "exclude") else name.strip()
+            last = key
     return ColumnMap(**given, default_model=model or None, default_version=version or "",
                      optional=("label", "score"))
 

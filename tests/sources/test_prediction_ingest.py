@@ -50,7 +50,10 @@ def test_column_map_roles_and_errors() -> None:
     assert (columns.time, columns.id, columns.features, columns.exclude) == (
         "when", "key", ("a", "b"), ("junk",))
     assert (columns.default_model, columns.default_version) == ("m", "3")
-    for bad in ("when", "colour=", "flavour=x"):
+    several = column_map(["ts=timestamp,id=id,features=a,b,label=repaid"])
+    assert (several.time, several.id, several.features, several.label) == (
+        "timestamp", "id", ("a", "b"), "repaid")
+    for bad in ("when", "colour=", "flavour=x", "ts=t,oops"):
         with pytest.raises(IngestError, match="ROLE=NAME"):
             column_map([bad])
 
