@@ -198,9 +198,13 @@ class ModelsAnalyzer(Analyzer):
         if entry.declared is not None:
             start, end = entry.declared
             inside = (rows["ts"] >= start) & (rows["ts"] <= end)
-            if not inside.any():
-                return None, rows
-            return rows[inside], rows[rows["ts"] > end]
+            if inside.any():
+                return rows[inside], rows[rows["ts"] > end]
+            if len(rows) and rows["ts"].iloc[0] <= end:
+                return None, rows  # its rows are still to come
+            # Every row is newer than the declared reference, whose rows are gone (live
+            # retention) or never came: choose one anew, and say so.
+            entry.declared = None
         if len(rows) < self.auto_reference_rows:
             return None, rows
         return split_reference(rows, self.settings)

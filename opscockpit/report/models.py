@@ -37,10 +37,10 @@ def models_section(store: Store, window: ReportWindow) -> dict[str, Any]:
         # Every row of the version: its reference may lie before the window.
         rows = typed_outputs(model_frame(store, model, version))
         span = declared.get((model, version))
-        if span is not None:
-            inside = (rows["ts"] >= span[0]) & (rows["ts"] <= span[1])
-            reference, current = rows[inside], rows[rows["ts"] > span[1]]
-        else:
+        inside = (rows["ts"] >= span[0]) & (rows["ts"] <= span[1]) if span else None
+        if inside is not None and inside.any():
+            reference, current = rows[inside], rows[rows["ts"] > span[1]]  # type: ignore[index]
+        else:  # none declared, or its rows are gone: the analyzer's default too
             reference, current = split_reference(rows, settings)
         if window.start is not None:
             current = current[current["ts"] >= window.start]

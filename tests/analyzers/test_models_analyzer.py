@@ -216,3 +216,19 @@ def _label_batch(labels: pd.DataFrame) -> Batch:
     return Batch(observations=[ModelObservation(at, "", "", str(r), {}, None, None, label)
                                for r, label in zip(labels["record_id"], labels["label"],
                                                    strict=True)])
+
+
+def test_a_reference_lost_to_retention_is_chosen_anew() -> None:
+    frame = _stream(shift_from=None)
+    store = Store.open(None)
+    _, intake = _analyzer(store)
+    batch = observations_batch(frame)
+    batch.annotations = reference_annotations(frame.iloc[:300], "ref.csv")
+    intake.accept(batch, NOW)
+    cut = frame["ts"].iloc[500].to_pydatetime()
+    assert store.apply_retention(cut, timedelta(0)) >= 500  # live rows before the cut go
+    fresh = ModelsAnalyzer(SETTINGS)
+    Intake(store, [fresh]).restore()
+    model = fresh.view(store, NOW).models[0]  # type: ignore[union-attr]
+    assert model.reference_rows == 375 and model.rows == 1125  # 25% of the 1500 left
+    assert model.reference_from == cut
