@@ -222,11 +222,13 @@ def test_a_reference_lost_to_retention_is_chosen_anew() -> None:
     frame = _stream(shift_from=None)
     store = Store.open(None)
     _, intake = _analyzer(store)
-    batch = observations_batch(frame)
-    batch.annotations = reference_annotations(frame.iloc[:300], "ref.csv")
-    intake.accept(batch, NOW)
+    # The declaration is imported (retention spares it), the rows are live (it does not).
+    store.append(Batch(annotations=reference_annotations(frame.iloc[:300], "ref.csv")),
+                 origin="import")
+    intake.accept(observations_batch(frame), NOW)
     cut = frame["ts"].iloc[500].to_pydatetime()
-    assert store.apply_retention(cut, timedelta(0)) >= 500  # live rows before the cut go
+    assert store.apply_retention(cut, timedelta(0)) == 500
+    assert store.count("annotations") == 1
     fresh = ModelsAnalyzer(SETTINGS)
     Intake(store, [fresh]).restore()
     model = fresh.view(store, NOW).models[0]  # type: ignore[union-attr]
