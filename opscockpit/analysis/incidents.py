@@ -50,9 +50,9 @@ from opscockpit.analysis.service_topology import (
 )
 
 SEVERITY_WEIGHT = {"info": 0.2, "warning": 0.5, "error": 0.8, "critical": 1.0}
-SYMPTOM_COLUMNS = ["ref", "kind", "label", "hosts", "services", "start", "end", "peak_ts",
+SYMPTOM_COLUMNS = ["key", "ref", "kind", "label", "hosts", "services", "start", "end", "peak_ts",
                    "weight", "sharp", "core", "links"]
-EVENT_COLUMNS = ["ts", "ref", "weight"]
+EVENT_COLUMNS = ["ts", "key", "weight"]  # key: the symptom's (a series may recur)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +102,9 @@ class Incident:
 
     @property
     def series(self) -> list[str]:
-        return [r for r, k in zip(self.symptoms["ref"], self.symptoms["kind"], strict=True)
-                if k == "anomaly"]
+        return list(dict.fromkeys(
+            r for r, k in zip(self.symptoms["ref"], self.symptoms["kind"], strict=True)
+            if k == "anomaly"))
 
 
 def _ranked(symptoms: pd.DataFrame, column: str) -> list[str]:
@@ -150,14 +151,15 @@ def symptom_frames(anomalies: pd.DataFrame | None, clusters: pd.DataFrame | None
             peak = a.peak_ts if not pd.isna(a.peak_ts) else a.start
             weight = float(a.peak_score)
             sharp = 1.0 / (1.0 + max(0.0, (peak - a.start).total_seconds()) / p.slow_onset_s)
-            rows.append({"ref": str(a.series), "kind": "anomaly",
+            key = f"{a.series}@{a.start.isoformat()}"
+            rows.append({"key": key, "ref": str(a.series), "kind": "anomaly",
                          "label": f"anomaly on {a.series}", "hosts": (host,) if host else (),
                          "services": (service,) if service else (), "start": a.start,
                          "end": max(end, a.start), "peak_ts": peak, "weight": weight,
                          "sharp": sharp, "core": weight >= p.core_min_weight, "links": ()})
-            events.append((a.start, str(a.series), weight * sharp))
+            events.append((a.start, key, weight * sharp))
             if sharp < 1.0:
-                events.append((peak, str(a.series), weight * (1.0 - sharp)))
+                events.append((peak, key, weight * (1.0 - sharp)))
     mirrors: dict[str, tuple[str, ...]] = {}
     if clusters is not None and not clusters.empty:
         per_alert = _alert_index(alerts)
@@ -173,7 +175,7 @@ def symptom_frames(anomalies: pd.DataFrame | None, clusters: pd.DataFrame | None
     symptoms = pd.DataFrame(rows, columns=SYMPTOM_COLUMNS)
     symptoms.attrs["mirrors"] = mirrors
     event_frame = pd.DataFrame(events, columns=EVENT_COLUMNS)
-    return symptoms, event_frame.sort_values(["ts", "ref"], kind="stable").reset_index(drop=True)
+    return symptoms, event_frame.sort_values(["ts", "key"], kind="stable").reset_index(drop=True)
 
 
 def _latest(*frames: pd.DataFrame | None) -> pd.Timestamp:
@@ -230,7 +232,8 @@ def _cluster_symptom(c: Mapping[str, Any], per_alert: Mapping[str, tuple[pd.Time
     services = [str(s) for s in c["services"] if s]
     services += [hosts.get(h) or service_of_name(h, known) for h in c_hosts]
     sources = {src for _, src, _, _ in found if src != "anomaly"}
-    row = {"ref": str(c["id"]), "kind": "model" if sources == {"model"} else "cluster",
+    row = {"key": str(c["id"]), "ref": str(c["id"]),
+           "kind": "model" if sources == {"model"} else "cluster",
            "label": f"cluster '{c['template']}' ({size} alerts)", "hosts": c_hosts,
            "services": tuple(dict.fromkeys(s for s in services if s)), "start": own[0],
            "end": max(last, own[-1]), "peak_ts": own[0], "weight": weight, "sharp": 1.0,
@@ -245,7 +248,7 @@ def group_incidents(symptoms: pd.DataFrame, events: pd.DataFrame,
     p = params or IncidentParams()
     if symptoms.empty:
         return []
-    sym = symptoms.sort_values(["start", "ref"], kind="stable").reset_index(drop=True)
+    sym = symptoms.sort_values(["start", "key"], kind="stable").reset_index(drop=True)
     sym.attrs = dict(symptoms.attrs)
     related = _Relation(sym, dependencies or {})
     starts = sym["start"].map(pd.Timestamp.timestamp).to_numpy()
@@ -329,8 +332,8 @@ def _with_mirrors(incidents: list[Incident], mirrors: Mapping[str, tuple[str, ..
 
 def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams) -> pd.Timestamp:
     """Start of the first burst heavy enough to be the incident (module docstring)."""
-    refs = set(members.loc[members["core"], "ref"]) or set(members["ref"])
-    own = events[events["ref"].isin(refs)]
+    keys = set(members.loc[members["core"], "key"]) or set(members["key"])
+    own = events[events["key"].isin(keys)]
     if own.empty or float(own["weight"].sum()) <= 0:
         return pd.Timestamp(members["start"].min())
     times = own["ts"].map(pd.Timestamp.timestamp).to_numpy()
@@ -344,16 +347,15 @@ def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams) -> pd
 def _incident(sym: pd.DataFrame, events: pd.DataFrame, members: list[int], core: bool,
               p: IncidentParams) -> Incident:
     rows = sym.iloc[sorted(members)].reset_index(drop=True)
-    refs = set(rows["ref"])
-    own = events[events["ref"].isin(refs)].copy()
-    core_refs = set(rows.loc[rows["core"], "ref"])
-    own["core"] = own["ref"].isin(core_refs) if core_refs else True
+    own = events[events["key"].isin(set(rows["key"]))].copy()
+    core_keys = set(rows.loc[rows["core"], "key"])
+    own["core"] = own["key"].isin(core_keys) if core_keys else True
     rows.attrs = {"mirrors": ()}
     first_rows = rows[rows["core"]] if rows["core"].any() else rows
     first = pd.Timestamp(first_rows["start"].min())
     onset = _onset(rows, own, p)
     end = pd.Timestamp(rows["end"].max())
-    lead = first_rows.sort_values(["start", "ref"]).iloc[0]
+    lead = first_rows.sort_values(["start", "key"]).iloc[0]
     digest = hashlib.sha1(f"{lead['ref']}\x1f{lead['start'].isoformat()}".encode()).hexdigest()
     return Incident(id="I" + digest[:10], symptoms=rows, events=own.reset_index(drop=True),
                     first=first, onset=max(onset, first), end=end, core=core)

@@ -44,26 +44,23 @@ has a verdict or another of its candidates was confirmed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from opscockpit.analysis.incidents import Incident
 from opscockpit.analysis.root_cause_features import (
+    Facts,
     RankParams,
-    Rarity,
     Reach,
     clock,
     duration,
-    precedence,
     proximity,
-    rarity,
-    reach,
-    status,
 )
 from opscockpit.analysis.service_topology import Dependencies, closure, invert
 
 CHANGE_COLUMNS = ["ts", "id", "kind", "service", "version", "status", "url"]
+_SYMPTOM_KINDS = frozenset({"anomaly", "cluster", "drift", "symptom"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +77,16 @@ class Candidate:
     url: str = ""
     factors: dict[str, float] = field(default_factory=dict)
     covers: tuple[str, ...] = ()  # affected services it explains: its own and dependants
+    source: int | str = ""  # the change's row, or the symptom's key (for the evidence)
+
+    @property
+    def is_change(self) -> bool:
+        return self.kind not in _SYMPTOM_KINDS
 
 
 @dataclass(frozen=True, slots=True)
 class Accuracy:
-    judged: int  # incidents with a verdict on any of their candidates
+    judged: int  # incidents an operator judged (see :func:`accuracy`)
     top1_confirmed: int
 
     @property
@@ -100,14 +102,15 @@ def rank_incidents(incidents: Sequence[Incident], changes: pd.DataFrame | None,
     p = params or RankParams()
     frame = _changes(changes)
     downstream = closure(invert(dependencies or {}))
-    seen = set(monitored)
-    return {x.id: rank_causes(x, frame, downstream, dict(hosts or {}), seen, p)
+    seen, host_map = set(monitored), dict(hosts or {})
+    return {x.id: rank_causes(Facts(x, frame, downstream, host_map, seen, p))
             for x in incidents}
 
 
 def _changes(changes: pd.DataFrame | None) -> pd.DataFrame:
     if changes is None or changes.empty:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns, UTC]" if c == "ts" else str)
+                             for c in CHANGE_COLUMNS})
     frame = changes.copy()
     for col in CHANGE_COLUMNS:
         if col not in frame:
@@ -118,98 +121,183 @@ def _changes(changes: pd.DataFrame | None) -> pd.DataFrame:
     return frame.sort_values(["ts", "id"], kind="stable").reset_index(drop=True)
 
 
-def rank_causes(incident: Incident, changes: pd.DataFrame, downstream: Dependencies,
-                hosts: dict[str, str], monitored: set[str], p: RankParams) -> list[Candidate]:
-    onset = incident.onset
-    lo = onset - pd.Timedelta(seconds=p.lookback_s)
-    hi = onset + pd.Timedelta(seconds=p.tolerance_s)
-    window = changes[(changes["ts"] >= lo) & (changes["ts"] <= hi)]
-    found = [_change(incident, row, changes, downstream, hosts, monitored, p)
-             for _, row in window.iterrows()]
-    found += _symptoms(incident, downstream, hosts, monitored, found, p)
+def rank_causes(f: Facts) -> list[Candidate]:
+    """Score every candidate, order them, then write evidence for those shown."""
+    p = f.p
+    lo, hi = f.onset - p.lookback_s, f.onset + p.tolerance_s
+    rows = [i for i, t in enumerate(f.ch_t) if lo <= t <= hi]
+    found = [_score_change(f, i) for i in rows]
+    found += _score_symptoms(f, found)
     found.sort(key=lambda c: (-c.score, -c.ts.timestamp(), c.ref))
-    related = [c for c in found if c.kind not in _SYMPTOM_KINDS
-               and c.factors["relation"] > p.unrelated]
+    related = [c for c in found if c.is_change and c.factors["relation"] > p.unrelated]
     if not related:
-        lead = _lead(incident, found, p)
+        lead = _lead(f, found)
         found = [lead, *(c for c in found if c.ref != lead.ref)]
-    elif _unrelated_change(found[0], p):
+    elif found[0].is_change and found[0].factors["relation"] <= p.unrelated:
         # A change nothing links to the incident never leads, whatever its timing.
-        best = next(c for c in found if not _unrelated_change(c, p))
-        found.remove(best)
-        found.insert(0, best)
-    return [_ranked(c, i + 1) for i, c in enumerate(found[:p.max_candidates])]
+        found.remove(related[0])
+        found.insert(0, related[0])
+    shown = found[:p.max_candidates]
+    return [replace(_explain(f, c, found), rank=i + 1, score=round(c.score, 4))
+            for i, c in enumerate(shown)]
 
 
-def _unrelated_change(c: Candidate, p: RankParams) -> bool:
-    return c.kind not in _SYMPTOM_KINDS and c.factors["relation"] <= p.unrelated
-
-
-_SYMPTOM_KINDS = frozenset({"anomaly", "cluster", "drift", "symptom"})
-
-
-def _ranked(c: Candidate, rank: int) -> Candidate:
-    return Candidate(rank, c.kind, c.ref, c.summary, round(c.score, 4), c.evidence,
-                     c.incident, c.ts, c.service, c.url, c.factors, c.covers)
-
-
-def _change(incident: Incident, row: pd.Series, changes: pd.DataFrame,
-            downstream: Dependencies, hosts: dict[str, str], monitored: set[str],
-            p: RankParams) -> Candidate:
-    ts, service, kind = pd.Timestamp(row["ts"]), row["service"], row["kind"] or "change"
-    lag = (incident.onset - ts).total_seconds()
+def _score_change(f: Facts, i: int) -> Candidate:
+    p, row = f.p, f.changes.iloc[i]
+    at, service = float(f.ch_t[i]), str(row["service"])
+    lag = f.onset - at
     prox = proximity(lag, p)
-    prec, before = precedence(incident, ts, p)
-    rel = reach(incident, [service], downstream, hosts, monitored, p)
+    prec = f.precedence(at)
+    rel = f.reach([service])
     relation = max(rel.score, p.unrelated)
-    rare = rarity(ts, row["id"], service, changes, lag, p)
-    stat = status(row, changes, incident, p)
-    score = prox * prec * relation * rare.factor * stat.factor
-    what = " ".join(x for x in (kind, "of", service or "everything", row["version"]) if x)
-    evidence = [_timing(incident, row, ts, service, rel.covered, lag)]
-    if rel.score <= p.unrelated and service:
+    rarity = f.rarity(service, lag).factor
+    status = f.status(at, service, str(row["status"])).factor
+    factors = {"proximity": prox, "precedence": prec, "relation": relation,
+               "rarity": rarity, "status": status}
+    return Candidate(0, str(row["kind"]) or "change", str(row["id"]), "",
+                     prox * prec * relation * rarity * status, (), f.incident.id,
+                     pd.Timestamp(row["ts"]), service, str(row["url"]),
+                     {k: round(v, 4) for k, v in factors.items()}, rel.covered, i)
+
+
+def _score_symptoms(f: Facts, changes: list[Candidate]) -> list[Candidate]:
+    """Per affected service, its best symptom (the upstream anomaly the rest follows) as a
+    candidate: among the symptoms of that service alone if it has any (an api anomaly says
+    more about api than a storm across web and api), else among those it shares."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for service in f.incident.services or [""]:
+        alone = [j for j, s in enumerate(f.core_services) if s == ({service} - {""})]
+        shared = [j for j, s in enumerate(f.core_services) if service in s]
+        scored = [_score_symptom(f, j, changes) for j in (alone or shared)]
+        scored = [c for c in scored if c.source not in seen]
+        if scored:
+            best = max(scored, key=lambda c: (c.score, -c.ts.timestamp()))
+            seen.add(str(best.source))
+            out.append(best)
+    return out
+
+
+def _score_symptom(f: Facts, j: int, changes: list[Candidate]) -> Candidate:
+    p, row = f.p, f.core.iloc[j]
+    start = pd.Timestamp(row["start"])
+    prox = proximity(f.onset - start.timestamp(), p)
+    prec = f.precedence(start.timestamp(), exclude=str(row["key"]))
+    rel = f.reach(row["services"])
+    relation = max(rel.score, p.unrelated)
+    # A symptom is a cause only of others: of its dependants fully, of its own service's
+    # other symptoms by half (the first api anomaly does not say why api broke).
+    explains = p.own_service_only + (1.0 - p.own_service_only) * rel.dependants_share
+    strength = min(1.0, float(row["weight"]))
+    # Explaining away: a related change before it, on its service or upstream, is the
+    # deeper cause; the symptom keeps what that change leaves unexplained.
+    mine = set(row["services"])
+    explained = max((c.score * len(mine & set(c.covers)) / max(len(mine), 1)
+                     for c in changes if c.factors["relation"] > p.unrelated
+                     and c.ts <= start + pd.Timedelta(seconds=p.tolerance_s)), default=0.0)
+    factors = {"proximity": prox, "precedence": prec, "relation": relation,
+               "explains_others": explains, "strength": strength, "depth": p.symptom_depth,
+               "unexplained": 1.0 - explained}
+    score = p.symptom_depth * prox * prec * relation * explains * strength * (1.0 - explained)
+    return Candidate(0, {"model": "drift"}.get(row["kind"], row["kind"]), str(row["ref"]), "",
+                     score, (), f.incident.id, start, ", ".join(row["services"]), "",
+                     {k: round(v, 4) for k, v in factors.items()}, rel.covered,
+                     str(row["key"]))
+
+
+def _lead(f: Facts, found: list[Candidate]) -> Candidate:
+    """No related change: the incident's first symptom leads, saying so. "First" is read
+    in the onset burst's first minutes, where the best-scoring symptom (the strongest,
+    the most upstream) wins; a weak precursor before the onset does not lead."""
+    symptoms = [c for c in found if not c.is_change]
+    early = [c for c in symptoms if c.ts.timestamp() <= f.onset + f.p.burst_window_s
+             and c.ts.timestamp() >= f.onset - f.p.tolerance_s]
+    best = max(early or symptoms, key=lambda c: (c.score, -c.ts.timestamp()), default=None)
+    if best is None:  # every symptom shares a candidate's key: take the earliest
+        row = f.core.iloc[0]
+        return Candidate(0, "symptom", str(row["ref"]), "", 0.0, (), f.incident.id,
+                         pd.Timestamp(row["start"]), ", ".join(row["services"]),
+                         source=str(row["key"]))
+    return replace(best, kind="symptom")
+
+
+# -- evidence: only for the candidates shown ------------------------------------------------
+def _explain(f: Facts, c: Candidate, found: list[Candidate]) -> Candidate:
+    if c.is_change:
+        return _explain_change(f, c)
+    row = f.core[f.core["key"] == c.source].iloc[0]
+    start = pd.Timestamp(row["start"])
+    rel = f.reach(row["services"])
+    evidence = [f"{row['label']} started at {clock(start)}, before "
+                f"{c.factors.get('precedence', 1.0):.0%} of the rest of the incident's signal."]
+    if c.service:
+        evidence.append(_spread(c.service, rel))
+    evidence.append(f"strength {min(1.0, float(row['weight'])):.2f} "
+                    "(peak score or alert weight).")
+    covering = [x for x in found if x.is_change and x.factors["relation"] > f.p.unrelated
+                and x.ts <= start + pd.Timedelta(seconds=f.p.tolerance_s)
+                and set(row["services"]) & set(x.covers)]
+    if covering:
+        best = max(covering, key=lambda x: x.score)
+        evidence.append(f"{best.kind} {best.ref} came before it and explains it "
+                        f"(score {best.score:.2f}).")
+    summary = f"{row['label']} from {clock(start)}" + (f" ({c.service})" if c.service else "")
+    if c.kind == "symptom":
+        services = _names(f.incident.services) or "the affected services"
+        evidence.insert(0, f"no deploy, config or model change to {services} or what they "
+                        f"depend on in the {duration(f.p.lookback_s)} before "
+                        f"{clock(f.incident.onset)}.")
+        summary = (f"no candidate change; the incident starts with {row['label']} at "
+                   f"{clock(start)}")
+    return replace(c, summary=summary, evidence=tuple(evidence))
+
+
+def _explain_change(f: Facts, c: Candidate) -> Candidate:
+    row = f.changes.iloc[int(c.source)]
+    at, service, kind = c.ts.timestamp(), c.service, c.kind
+    lag = f.onset - at
+    rel = f.reach([service])
+    evidence = [_timing(f, row, rel)]
+    if rel.score <= f.p.unrelated and service:
         evidence.append(f"{service} shows no symptom and no known dependency links it to "
-                        f"{_names(incident.services)}.")
+                        f"{_names(f.incident.services)}.")
     elif service:
         evidence.append(_spread(service, rel))
     else:
         evidence.append("it names no service: a shared change could touch any of them.")
+    before = f.before(at)
     if before:
         evidence.append(f"{len(before)} symptom(s) began before it ({_names(before, 2)}): "
-                        f"{1 - prec:.0%} of the incident's signal.")
-    evidence.append(_rarity_text(service, rare, lag))
-    if stat.failed:
-        evidence.append(f"its status is {stat.failed}.")
-    if stat.redeploy_id:
-        text = (f"{service} was changed again {duration(stat.redeploy_lag_s)} later "
-                f"({stat.redeploy_id}) while the incident was open")
-        if stat.recovered_after_s == stat.recovered_after_s:
-            text += f"; the symptoms ended {duration(stat.recovered_after_s)} after that"
-        evidence.append(text + ".")
-    factors = {"proximity": prox, "precedence": prec, "relation": relation,
-               "rarity": rare.factor, "status": stat.factor}
-    return Candidate(0, kind, row["id"], f"{what} at {clock(ts)}, {duration(lag)} before "
-                     f"the incident began" if lag > 0 else f"{what} at {clock(ts)}, as the "
-                     "incident began", score, tuple(evidence), incident.id, ts, service,
-                     row["url"], {k: round(v, 4) for k, v in factors.items()}, rel.covered)
+                        f"{1 - c.factors['precedence']:.0%} of the incident's signal.")
+    r = f.rarity(service, lag)
+    evidence.append(f"{service or 'this'} changed {r.others} other time(s) in the "
+                    f"{duration(r.span_s)} of changes on record "
+                    f"({r.others / r.span_s * 86400:.1f}/day): one landing within "
+                    f"{duration(max(lag, 0))} of the onset by coincidence is "
+                    f"{r.chance:.0%} likely.")
+    s = f.status(at, service, str(row["status"]))
+    if s.failed:
+        evidence.append(f"its status is {s.failed}.")
+    if s.redeploy_id:
+        evidence.append(f"{service} was changed again {duration(s.redeploy_lag_s)} later "
+                        f"({s.redeploy_id}) while the incident was open; the symptoms ended "
+                        f"{duration(s.recovered_after_s)} after that.")
+    what = " ".join(x for x in (kind, "of", service or "everything", str(row["version"])) if x)
+    when = (f"{duration(lag)} before the incident began" if lag > 0
+            else "as the incident began")
+    return replace(c, summary=f"{what} at {clock(c.ts)}, {when}", evidence=tuple(evidence))
 
 
-def _timing(incident: Incident, row: pd.Series, ts: pd.Timestamp, service: str,
-            covered: Sequence[str], lag: float) -> str:
+def _timing(f: Facts, row: pd.Series, rel: Reach) -> str:
+    service = str(row["service"])
     head = f"{row['kind'] or 'change'} {row['id']} of {service or 'no named service'}"
-    sym = incident.symptoms
-    core = sym[sym["core"]] if sym["core"].any() else sym
-    after = core[core["start"] >= ts - pd.Timedelta(seconds=60)]
-    own = after[after["services"].map(lambda v: service in v)]
-    mine = after[after["services"].map(lambda v: bool(set(v) & set(covered)))]
-    pick = next((f for f in (own, mine, after) if not f.empty), core)
-    first = _earliest(pick)
-    gap = (first["start"] - ts).total_seconds()
-    when = "before" if gap >= 0 else "after"
-    text = (f"{head} finished {duration(gap)} {when} the first "
+    at = pd.Timestamp(row["ts"])
+    first = f.first_after(at.timestamp(), {service}, set(rel.covered))
+    gap = (first["start"] - at).total_seconds()
+    text = (f"{head} finished {duration(gap)} {'before' if gap >= 0 else 'after'} the first "
             f"{first['label']} ({clock(first['start'])})")
-    if first["start"] > incident.onset + pd.Timedelta(seconds=60):
-        text += f"; the incident began at {clock(incident.onset)}"
+    if first["start"] > f.incident.onset + pd.Timedelta(seconds=60):
+        text += f"; the incident began at {clock(f.incident.onset)}"
     return text + "."
 
 
@@ -228,111 +316,9 @@ def _spread(service: str, r: Reach) -> str:
     return text + "."
 
 
-def _rarity_text(service: str, r: Rarity, lag: float) -> str:
-    hours = r.span_s / 3600
-    return (f"{service or 'this'} changed {r.others} other time(s) in the "
-            f"{duration(r.span_s)} of changes on record ({r.others / hours * 24:.1f}/day): "
-            f"one landing within {duration(max(lag, 0))} of the onset by coincidence is "
-            f"{r.chance:.0%} likely.")
-
-
 def _names(values: Sequence[str], limit: int = 3) -> str:
     shown = ", ".join(values[:limit])
     return shown + (f" (+{len(values) - limit})" if len(values) > limit else "")
-
-
-def _symptoms(incident: Incident, downstream: Dependencies, hosts: dict[str, str],
-              monitored: set[str], changes: list[Candidate], p: RankParams,
-              ) -> list[Candidate]:
-    """Per affected service, its earliest core symptom as a candidate."""
-    sym = incident.symptoms
-    core = sym[sym["core"]] if sym["core"].any() else sym
-    out: list[Candidate] = []
-    seen: set[str] = set()
-    for service in incident.services or [""]:
-        mine = core[core["services"].map(lambda v, s=service: s in v or (not s and not v))]
-        if mine.empty:
-            continue
-        first = _earliest(mine)
-        if first["ref"] in seen:
-            continue
-        seen.add(first["ref"])
-        out.append(_symptom(incident, first, downstream, hosts, monitored, changes, p))
-    return out
-
-
-def _symptom(incident: Incident, row: pd.Series, downstream: Dependencies,
-             hosts: dict[str, str], monitored: set[str], changes: list[Candidate],
-             p: RankParams) -> Candidate:
-    start = pd.Timestamp(row["start"])
-    lag = (incident.onset - start).total_seconds()
-    prox = proximity(lag, p)
-    prec, _ = precedence(incident, start, p, exclude=row["ref"])
-    rel = reach(incident, row["services"], downstream, hosts, monitored, p)
-    relation = max(rel.score, p.unrelated)
-    # A symptom is a cause only of others: of its dependants fully, of its own service's
-    # other symptoms by half (the first api anomaly does not explain why api broke).
-    explains = p.own_service_only + (1.0 - p.own_service_only) * rel.dependants_share
-    strength = min(1.0, float(row["weight"]))
-    # Explaining away: a related change before the symptom, on its service or upstream,
-    # is the deeper cause; the symptom keeps only what that change leaves unexplained.
-    mine = set(row["services"])
-    covering = [c for c in changes if c.factors["relation"] > p.unrelated
-                and c.ts <= start + pd.Timedelta(seconds=p.tolerance_s)
-                and mine & set(c.covers)]
-    explained = max((c.score for c in covering), default=0.0)
-    score = (p.symptom_depth * prox * prec * relation * explains * strength
-             * (1.0 - explained))
-    kind = {"model": "drift"}.get(row["kind"], row["kind"])
-    service = ", ".join(row["services"])
-    evidence = [f"{row['label']} started at {clock(start)}, before {prec:.0%} of the rest "
-                "of the incident's signal."]
-    if service:
-        evidence.append(_spread(service, rel))
-    evidence.append(f"strength {strength:.2f} (peak score or alert weight).")
-    if covering:
-        best = max(covering, key=lambda c: c.score)
-        evidence.append(f"{best.kind} {best.ref} came before it and explains it "
-                        f"(score {best.score:.2f}).")
-    factors = {"proximity": prox, "precedence": prec, "relation": relation,
-               "explains_others": explains, "strength": strength, "depth": p.symptom_depth,
-               "unexplained": 1.0 - explained}
-    return Candidate(0, kind, str(row["ref"]), f"{row['label']} from {clock(start)}"
-                     + (f" ({service})" if service else ""), score, tuple(evidence),
-                     incident.id, start, service, "",
-                     {k: round(v, 4) for k, v in factors.items()}, rel.covered)
-
-
-def _earliest(symptoms: pd.DataFrame) -> pd.Series:
-    """The earliest symptom; at the same minute the most specific (fewest services), then
-    the strongest: an api anomaly says more about api than a storm across web and api."""
-    order = symptoms.assign(_n=symptoms["services"].map(len))
-    order = order.sort_values(["start", "_n", "weight", "ref"],
-                              ascending=[True, True, False, True], kind="stable")
-    return order.iloc[0].drop("_n")
-
-
-def _earliest_ref(incident: Incident) -> str:
-    sym = incident.symptoms
-    core = sym[sym["core"]] if sym["core"].any() else sym
-    return str(_earliest(core)["ref"])
-
-
-def _lead(incident: Incident, found: list[Candidate], p: RankParams) -> Candidate:
-    """No related change: the earliest symptom leads, saying so."""
-    ref = _earliest_ref(incident)
-    row = incident.symptoms.set_index("ref").loc[ref]
-    same = next((c for c in found if c.ref == ref), None)
-    services = _names(incident.services) or "the affected services"
-    evidence = [f"no deploy, config or model change to {services} or what they depend on "
-                f"in the {duration(p.lookback_s)} before {clock(incident.onset)}.",
-                *(same.evidence if same else ())]
-    score = max([c.score for c in found if c.kind in _SYMPTOM_KINDS] or [0.0])
-    return Candidate(0, "symptom", ref, f"no candidate change; earliest symptom: "
-                     f"{row['label']} at {clock(pd.Timestamp(row['start']))}", score,
-                     tuple(evidence), incident.id, pd.Timestamp(row["start"]),
-                     same.service if same else "", "", same.factors if same else {},
-                     same.covers if same else ())
 
 
 def latest_verdicts(annotations: pd.DataFrame | None) -> dict[str, str]:

@@ -15,7 +15,8 @@ The heuristics, strongest first:
 
 Dependencies are ``service -> upstream services`` (``web -> api`` reads "web calls api").
 They come from the configuration, from alert text (a web alert saying ``upstream api`` or
-``calling api-1:8080`` names the service it calls), and can be learned from which
+``calling api-1:8080`` names the service it calls; a bare service name does not count,
+since names like ``queue`` or ``cache`` are ordinary words), and can be learned from which
 service's symptoms repeatedly start shortly before which other's. Learned edges need
 ``min_support`` separate episodes and a clear direction, so one incident teaches nothing.
 """
@@ -99,13 +100,21 @@ def host_services(alerts: pd.DataFrame | None, changes: pd.DataFrame | None = No
     return out
 
 
+# Words that introduce what a service calls: "upstream api", "calling payments",
+# "connection refused to db". A bare service name ("queue backlog high") is not enough:
+# service names are ordinary words.
+_CALLS = frozenset({"upstream", "calling", "call", "calls", "to", "from", "via", "backend",
+                    "dependency", "depends", "requesting", "querying", "contacting"})
+
+
 def dependencies_from_text(alerts: pd.DataFrame | None, hosts: Mapping[str, str],
                            min_alerts: int = 2) -> Dependencies:
-    """``service -> upstream`` from alerts of one service that name another or its hosts."""
+    """``service -> upstream`` from alerts of one service that name another service's host
+    (``calling api-1:8080``), or the service itself after a calling word (``upstream api``)."""
     if alerts is None or alerts.empty:
         return {}
-    services = set(hosts.values())
-    by_word = {s.lower(): s for s in services} | {h.lower(): s for h, s in hosts.items()}
+    services = {s.lower(): s for s in hosts.values()}
+    by_host = {h.lower(): s for h, s in hosts.items()}
     counts: Counter[tuple[str, str]] = Counter()
     own = alerts[alerts.get("source", pd.Series("", index=alerts.index)) != "anomaly"]
     for host, service, title, message in zip(
@@ -116,10 +125,12 @@ def dependencies_from_text(alerts: pd.DataFrame | None, hosts: Mapping[str, str]
         if not caller:
             continue
         named = set()
-        for word in _WORD.findall(f"{title} {message}"):
-            # "api-2:8080" tokenises as "api-2"; "upstream api" as "api".
-            target = by_word.get(word.lower()) or by_word.get(word.lower().split(":")[0])
-            if target and target != caller and word.lower() != host.lower():
+        words = [w.lower() for w in _WORD.findall(f"{title} {message}")]
+        for i, word in enumerate(words):
+            target = by_host.get(word)
+            if target is None and i and words[i - 1] in _CALLS:
+                target = services.get(word)
+            if target and target != caller:
                 named.add(target)
         for target in named:
             counts[(caller, target)] += 1

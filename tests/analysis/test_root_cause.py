@@ -10,12 +10,10 @@ import pytest
 from opscockpit.analysis.incidents import Incident
 from opscockpit.analysis.root_cause import (
     Candidate,
-    RankParams,
     accuracy,
     latest_verdicts,
     rank_incidents,
 )
-from opscockpit.analysis.root_cause_features import rarity
 from tests.analysis.test_incidents import anomaly, at, incident_of, scene, storm
 
 API = ["api-1", "api-2"]
@@ -98,7 +96,7 @@ def test_no_change_at_all_leads_with_the_earliest_symptom() -> None:
     incidents, ranked = rank(an, al, None)
     top = ranked[incidents[0].id][0]
     assert (top.rank, top.kind, top.ref) == (1, "symptom", "api-1/latency_ms")
-    assert top.summary == ("no candidate change; earliest symptom: anomaly on "
+    assert top.summary == ("no candidate change; the incident starts with anomaly on "
                            "api-1/latency_ms at 10:03")
     assert top.evidence[0].startswith("no deploy, config or model change to api")
     assert all(c.kind in {"symptom", "anomaly", "cluster"} for c in ranked[incidents[0].id])
@@ -167,12 +165,15 @@ def test_failed_deploy_weighs_more() -> None:
 
 
 def test_a_deploy_in_a_busy_stream_weighs_less() -> None:
-    p = RankParams()
+    an, al = api_incident()
     busy = changes(*[(f"d{i}", "api", -i * 30) for i in range(48)])  # every half hour
     quiet = changes(("d0", "api", 0), ("d1", "api", -1440))
-    crowded = rarity(at(0), "d0", "api", busy, 300, p)
-    assert crowded.factor < 0.9 and crowded.chance > 0.25  # a half-hourly stream: 28%
-    assert rarity(at(0), "d0", "api", quiet, 300, p).factor > 0.99
+    _, crowded = rank(an, al, busy)
+    _, calm = rank(an, al, quiet)
+    top_busy, top_calm = next(iter(crowded.values()))[0], next(iter(calm.values()))[0]
+    assert top_busy.ref == top_calm.ref == "d0"
+    assert top_busy.factors["rarity"] < 0.9 < 0.99 < top_calm.factors["rarity"]
+    assert any("47 other time(s)" in e and "28% likely" in e for e in top_busy.evidence)
 
 
 def test_feedback_and_accuracy() -> None:
