@@ -180,6 +180,12 @@ class ModelsAnalyzer(Analyzer):
 
         held = pd.concat(entry.held, ignore_index=True) if len(entry.held) > 1 else \
             entry.held[0]
+        if entry.declared is None and self._store is not None:
+            # A reference may have been declared before its model's first row came.
+            from opscockpit.store.model_queries import annotations_of_kind
+
+            found = declared_references(annotations_of_kind(self._store, REFERENCE_KIND))
+            entry.declared = found.get((entry.model, entry.version))
         reference, current = self._split(entry, held)
         if reference is None:
             return
