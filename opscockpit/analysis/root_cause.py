@@ -321,6 +321,29 @@ def _names(values: Sequence[str], limit: int = 3) -> str:
     return shown + (f" (+{len(values) - limit})" if len(values) > limit else "")
 
 
+def causes_by_symptom(incident: Incident, candidates: Sequence[Candidate],
+                      ) -> dict[str, Candidate]:
+    """Per cluster (and series) of the incident, the best-ranked candidate that explains it.
+
+    "Explains" is covering one of the symptom's services: the change's or symptom's own
+    service, or one depending on it. When two faults share an incident (their effects
+    meet in a common dependant), each cluster gets its own cause instead of the lead of
+    the other; a symptom no candidate covers gets the lead.
+    """
+    out: dict[str, Candidate] = {}
+    if not candidates:
+        return out
+    for ref, services in zip(incident.symptoms["ref"], incident.symptoms["services"],
+                             strict=True):
+        wanted = set(services)
+        pick = next((c for c in candidates if wanted & set(c.covers)), candidates[0])
+        if ref not in out or pick.rank < out[ref].rank:
+            out[str(ref)] = pick
+    for cid in incident.mirrors:
+        out.setdefault(cid, candidates[0])
+    return out
+
+
 def latest_verdicts(annotations: pd.DataFrame | None) -> dict[str, str]:
     """Candidate ref -> ``confirm``/``reject``, the latest annotation winning."""
     if annotations is None or annotations.empty:
@@ -351,5 +374,5 @@ def accuracy(rankings: Mapping[str, Sequence[Candidate]],
     return Accuracy(judged, confirmed)
 
 
-__all__ = ["Accuracy", "Candidate", "RankParams", "accuracy", "latest_verdicts",
-           "rank_causes", "rank_incidents"]
+__all__ = ["Accuracy", "Candidate", "RankParams", "accuracy", "causes_by_symptom",
+           "latest_verdicts", "rank_causes", "rank_incidents"]

@@ -34,7 +34,12 @@ def root_cause_section(store: Store, window: ReportWindow,
                        ) -> dict[str, Any]:
     from opscockpit.analysis.alert_clusters import AlertClusterer
     from opscockpit.analysis.incidents import group_incidents, symptom_frames
-    from opscockpit.analysis.root_cause import accuracy, latest_verdicts, rank_incidents
+    from opscockpit.analysis.root_cause import (
+        accuracy,
+        causes_by_symptom,
+        latest_verdicts,
+        rank_incidents,
+    )
     from opscockpit.analysis.service_topology import (
         dependencies_from_text,
         host_services,
@@ -73,11 +78,12 @@ def root_cause_section(store: Store, window: ReportWindow,
             "rank": c.rank, "kind": c.kind, "ref": c.ref, "summary": c.summary,
             "score": float(c.score), "evidence": list(c.evidence),
             "feedback": verdicts.get(c.ref), "incident": c.incident, "ts": iso(c.ts),
-            "service": c.service, "url": c.url,
+            "service": c.service, "url": c.url, "covers": list(c.covers),
             "factors": {k: float(v) for k, v in c.factors.items()},
         }
         for incident in incidents for c in ranked[incident.id]
     ]
+    clusters_of = {x.id: set(x.clusters) for x in incidents}
     listed = [
         {
             "id": x.id, "first_symptom": iso(x.first), "onset": iso(x.onset),
@@ -85,6 +91,9 @@ def root_cause_section(store: Store, window: ReportWindow,
             "clusters": x.clusters, "series": x.series, "core": x.core,
             "weight": round(x.weight, 4),
             "lead": ranked[x.id][0].ref if ranked[x.id] else None,
+            # Each cluster's own cause: two faults may meet in one incident.
+            "causes": {ref: c.ref for ref, c in causes_by_symptom(x, ranked[x.id]).items()
+                       if ref in clusters_of[x.id]},
         }
         for x in incidents
     ]
@@ -98,17 +107,22 @@ def root_cause_section(store: Store, window: ReportWindow,
 
 
 def attach_probable_causes(report: dict[str, Any]) -> None:
-    """Fill each cluster's ``probable_root_cause`` with its incident's top candidate.
+    """Fill each cluster's ``probable_root_cause``: the candidate of its incident that
+    explains it (the incident's top one unless two faults met in it), as ``kind, ref,
+    summary, score``; ``None`` for a cluster in no incident or one without candidates.
 
-    Sections run independently; call this once all of them ran. A cluster in no incident
-    (or an incident without candidates) gets ``None``.
+    Sections run independently; call this once all of them ran.
     """
-    incident_of = {cid: x["id"] for x in report.get("incidents") or [] for cid in x["clusters"]}
-    top: dict[str, dict[str, Any]] = {}
+    candidates: dict[tuple[str, str], dict[str, Any]] = {}
     for c in report.get("root_cause_candidates") or []:
-        if c.get("rank") == 1 and c.get("incident") not in top:
-            top[c["incident"]] = {k: c[k] for k in ("kind", "ref", "summary", "score")}
+        candidates.setdefault((c.get("incident", ""), c["ref"]), c)
+    cause_of: dict[str, dict[str, Any]] = {}
+    for incident in report.get("incidents") or []:
+        for cid in incident.get("clusters", []):
+            ref = incident.get("causes", {}).get(cid) or incident.get("lead")
+            found = candidates.get((incident["id"], ref)) if ref else None
+            if found is not None:
+                cause_of[cid] = {k: found[k] for k in ("kind", "ref", "summary", "score")}
     for cluster in report.get("alert_clusters") or []:
-        incident = incident_of.get(cluster.get("id"))
-        cause = top.get(incident) if incident else None
+        cause = cause_of.get(cluster.get("id"))
         cluster["probable_root_cause"] = dict(cause) if cause else None
