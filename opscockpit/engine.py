@@ -27,6 +27,7 @@ from opscockpit.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
+SAVE_EVERY_S = 300.0
 
 
 @dataclass(slots=True)
@@ -81,6 +82,8 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._publish_loop()))
         if self.retention is not None and self.clock.live and not self.store.read_only:
             self._tasks.append(asyncio.create_task(self._retention_loop(self.retention)))
+        if self.clock.live and not self.store.read_only:
+            self._tasks.append(asyncio.create_task(self._save_loop()))
         try:
             await self._stopped.wait()
         finally:
@@ -213,6 +216,12 @@ class Engine:
             store_path=self.store.path,
             readonly=self.store.read_only,
         )
+
+    async def _save_loop(self) -> None:
+        """Save what the analyzers learned now and then, so a crash does not lose it."""
+        while not self._stopped.is_set():
+            await asyncio.sleep(SAVE_EVERY_S)
+            await asyncio.to_thread(self.intake.save)
 
     async def _retention_loop(self, keep: timedelta) -> None:
         while not self._stopped.is_set():

@@ -1,8 +1,9 @@
 """Noise: how much the clustering saves the on-call engineer, and what they marked as noise.
 
-``marked_noise_share`` is alert-weighted: the share of all alerts that sit in clusters
-whose latest operator annotation (``kind`` ``noise`` or ``actionable``) says noise. A
-cluster nobody annotated counts as not marked.
+``marked_noise_share`` is the share of surfaced clusters whose latest operator annotation
+(``kind`` ``noise`` or ``actionable``) says noise: the false-positive rate of what the
+cockpit put in front of the engineer. ``marked_noise_alert_share`` weighs the same by
+alerts. A cluster nobody annotated counts as not marked.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class NoiseSummary:
     clusters: int
     reduction_ratio: float  # 1 - clusters / alerts
     flapping: int  # clusters whose status is flapping
-    marked_noise_share: float
+    marked_noise_share: float  # of clusters
+    marked_noise_alert_share: float  # of alerts
     per_cluster: pd.DataFrame  # id, size, arrival_rate_per_min, growing, status, marked
 
     def as_dict(self) -> dict[str, float | int]:
@@ -29,6 +31,7 @@ class NoiseSummary:
             "alerts": self.alerts, "clusters": self.clusters,
             "reduction_ratio": self.reduction_ratio, "flapping": self.flapping,
             "marked_noise_share": self.marked_noise_share,
+            "marked_noise_alert_share": self.marked_noise_alert_share,
         }
 
 
@@ -59,7 +62,8 @@ def summarize_noise(
         clusters=n,
         reduction_ratio=(1.0 - n / total) if total else 0.0,
         flapping=int((clusters["status"] == "flapping").sum()),
-        marked_noise_share=(noise_alerts / total) if total else 0.0,
+        marked_noise_share=float((marked == "noise").sum() / n) if n else 0.0,
+        marked_noise_alert_share=(noise_alerts / total) if total else 0.0,
         per_cluster=per_cluster.reset_index(drop=True),
     )
 

@@ -268,7 +268,7 @@ class AlertsAnalyzer(Analyzer):
         noise = NoiseFigures(
             alerts=summary.alerts, clusters=summary.clusters,
             reduction_ratio=summary.reduction_ratio, flapping=summary.flapping,
-            marked_noise_share=summary.marked_noise_share,
+            marked_noise_alert_share=summary.marked_noise_alert_share,
             noise_clusters=int((marked == "noise").sum()), marked=int((marked != "").sum()),
         )
         return AlertsView(at=at, bucket_s=self.bucket_s, clusters=tuple(shown), noise=noise,

@@ -60,7 +60,7 @@ class NoiseFigures:
     clusters: int
     reduction_ratio: float  # 1 - clusters / alerts
     flapping: int  # clusters that are flapping
-    marked_noise_share: float  # alert-weighted, as the report's ``noise`` object
+    marked_noise_alert_share: float  # alert-weighted; the report also carries it
     noise_clusters: int = 0  # clusters whose latest verdict is noise
     marked: int = 0  # clusters with any verdict
 

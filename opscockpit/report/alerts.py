@@ -17,7 +17,7 @@ from opscockpit.store import Store
 from opscockpit.store.alert_queries import alert_window, cluster_feedback
 
 EMPTY_NOISE = {"alerts": 0, "clusters": 0, "reduction_ratio": 0.0, "flapping": 0,
-               "marked_noise_share": 0.0}
+               "marked_noise_share": 0.0, "marked_noise_alert_share": 0.0}
 
 
 def alerts_section(store: Store, window: ReportWindow) -> dict[str, Any]:

@@ -17,7 +17,9 @@ EVENT_TABLES = ("alerts", "changes", "pipeline_runs", "annotations")
 
 
 def recorded_tables() -> list[str]:
-    return [t for t in BATCH_TABLES.values() if t not in {"anomalies", "noise_stats"}]
+    """Tables whose rows a source produced; ``events`` arrive as frames, not records."""
+    derived = {"anomalies", "noise_stats"}
+    return [t for t in BATCH_TABLES.values() if t not in derived] + ["events"]
 
 
 def rows_between(store: Store, table: str, after: datetime | None,

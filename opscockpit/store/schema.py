@@ -62,6 +62,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TABLE analyzer_state (
             name VARCHAR PRIMARY KEY, saved_at TIMESTAMPTZ, state VARCHAR)""",
     ),
+    (
+        # Every log line with its mined template; only alert-level lines go to ``alerts``.
+        """CREATE TABLE events (
+            ts TIMESTAMPTZ NOT NULL, id VARCHAR NOT NULL, source VARCHAR, severity VARCHAR,
+            host VARCHAR, service VARCHAR, message VARCHAR, template_id VARCHAR,
+            template VARCHAR, origin VARCHAR NOT NULL DEFAULT 'live')""",
+        "CREATE INDEX events_ts ON events (ts)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -90,6 +98,10 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "annotations": ("ts", "id", "kind", "target", "text", "author"),
     "anomalies": ("ts", "series", "host", "metric", "start", "end", "peak_score", "peak_ts"),
+    "events": (
+        "ts", "id", "source", "severity", "host", "service", "message", "template_id",
+        "template",
+    ),
     "noise_stats": (
         "ts", "alerts", "clusters", "reduction_ratio", "flapping", "marked_noise_share",
     ),

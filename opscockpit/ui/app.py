@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.screen import Screen
 from textual.widgets import Footer
 
 from opscockpit.config import Thresholds
@@ -82,7 +83,7 @@ class CockpitApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self.theme_name
-        self.query_one(TelemetryPane).focus()
+        self.main_screen.query_one(TelemetryPane).focus()
         self._render_snapshot()
         if self.engine is not None:
             engine = self.engine
@@ -144,12 +145,17 @@ class CockpitApp(App[int]):
 
     def _render_snapshot(self) -> None:
         snap = self.snapshot
-        self.query_one(StatusBar).show(snap, frozen=self.frozen,
+        self.main_screen.query_one(StatusBar).show(snap, frozen=self.frozen,
                                        recording=self.recorder is not None)
-        self.query_one(TelemetryPane).show(snap.telemetry if snap else (),
+        self.main_screen.query_one(TelemetryPane).show(snap.telemetry if snap else (),
                                            snap.views.get("anomalies") if snap else None)
-        for pane in self.query(DomainPane):
+        for pane in self.main_screen.query(DomainPane):
             pane.show(snap.views.get(pane.id or "") if snap else None)
+
+    @property
+    def main_screen(self) -> Screen[object]:
+        """The cockpit's own screen, even while help, a drill-down or the timeline is on top."""
+        return self.screen_stack[0]
 
     # --- actions -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -161,7 +167,7 @@ class CockpitApp(App[int]):
         return not (self.readonly and action in MUTATING)
 
     def _panes(self) -> list[Pane]:
-        return [p for p in self.query(Pane) if p.display]
+        return [p for p in self.main_screen.query(Pane) if p.display]
 
     def _focused_pane(self) -> Pane | None:
         node = self.focused
@@ -187,16 +193,16 @@ class CockpitApp(App[int]):
         pane = self._focused_pane()
         if pane is None:
             return
-        grid = self.query_one("#panes")
-        for other in self.query(Pane):
+        grid = self.main_screen.query_one("#panes")
+        for other in self.main_screen.query(Pane):
             other.set_class(other is pane, "-zoomed")
         grid.add_class("zoomed")
         pane.zoom_changed(True)
 
     def action_unzoom(self) -> None:
-        grid = self.query_one("#panes")
+        grid = self.main_screen.query_one("#panes")
         grid.remove_class("zoomed")
-        for pane in self.query(Pane):
+        for pane in self.main_screen.query(Pane):
             if pane.has_class("-zoomed"):
                 pane.remove_class("-zoomed")
                 pane.zoom_changed(False)
@@ -204,15 +210,15 @@ class CockpitApp(App[int]):
 
     @property
     def zoomed(self) -> str | None:
-        if not self.query_one("#panes").has_class("zoomed"):
+        if not self.main_screen.query_one("#panes").has_class("zoomed"):
             return None
-        return next((p.id for p in self.query(Pane) if p.has_class("-zoomed")), None)
+        return next((p.id for p in self.main_screen.query(Pane) if p.has_class("-zoomed")), None)
 
     def action_sort_processes(self, key: str) -> None:
-        self.query_one(TelemetryPane).sort(key)
+        self.main_screen.query_one(TelemetryPane).sort(key)
 
     def action_next_host(self) -> None:
-        self.query_one(TelemetryPane).next_host()
+        self.main_screen.query_one(TelemetryPane).next_host()
 
     def action_toggle_freeze(self) -> None:
         self.frozen = not self.frozen
@@ -243,9 +249,9 @@ class CockpitApp(App[int]):
             self.replay.jump(jump.ts)
             self._replay_changed()
         if jump.pane == "telemetry" and jump.ref and "/" in jump.ref:
-            self.query_one(TelemetryPane).select_host(jump.ref.split("/", 1)[0])
+            self.main_screen.query_one(TelemetryPane).select_host(jump.ref.split("/", 1)[0])
         self.action_unzoom()
-        self.query_one(f"#{jump.pane}", Pane).focus()
+        self.main_screen.query_one(f"#{jump.pane}", Pane).focus()
 
     def action_export(self) -> None:
         if self.engine is None:
@@ -268,7 +274,7 @@ class CockpitApp(App[int]):
     # --- replay ------------------------------------------------------------------
     def _show_replay(self) -> None:
         if self.replay is not None:
-            self.query_one(ReplayBar).show(self.replay.state())
+            self.main_screen.query_one(ReplayBar).show(self.replay.state())
 
     def _replay_changed(self) -> None:
         self._show_replay()

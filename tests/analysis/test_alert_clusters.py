@@ -134,9 +134,10 @@ def test_noise_summary_with_annotations() -> None:
     marked = summarize_noise(clusters, len(frame), notes)
     assert summary.alerts == len(frame) and summary.clusters == 2
     assert summary.reduction_ratio == 1 - 2 / len(frame)
-    assert marked.marked_noise_share == 36 / len(frame)
+    assert marked.marked_noise_share == 1 / 2  # one of the two surfaced clusters is noise
+    assert marked.marked_noise_alert_share == 36 / len(frame)
     assert set(marked.as_dict()) == {"alerts", "clusters", "reduction_ratio", "flapping",
-                                     "marked_noise_share"}
+                                     "marked_noise_share", "marked_noise_alert_share"}
 
 
 def test_arrival_rate_and_growing() -> None:

@@ -19,7 +19,8 @@ from tests.analyzers.storm import T0, alert, background, by_time, flapping, web_
 
 CLUSTER_FIELDS = {"id", "template", "size", "alert_ids", "hosts", "services", "first_seen",
                   "last_seen", "severity", "status", "probable_root_cause"}
-NOISE_FIELDS = {"alerts", "clusters", "reduction_ratio", "flapping", "marked_noise_share"}
+NOISE_FIELDS = {"alerts", "clusters", "reduction_ratio", "flapping", "marked_noise_share",
+                "marked_noise_alert_share"}
 
 
 def _store() -> tuple[Store, AlertsAnalyzer]:
@@ -67,8 +68,9 @@ def test_report_says_what_the_pane_said() -> None:
     noise = section["noise"]
     assert noise["alerts"] == view.noise.alerts and noise["clusters"] == view.noise.clusters
     assert noise["flapping"] == view.noise.flapping == 1
-    assert noise["marked_noise_share"] == pytest.approx(view.noise.marked_noise_share)
-    assert noise["marked_noise_share"] == pytest.approx(36 / noise["alerts"])
+    assert noise["marked_noise_share"] == pytest.approx(view.noise.noise_cluster_share)
+    assert noise["marked_noise_alert_share"] == pytest.approx(view.noise.marked_noise_alert_share)
+    assert noise["marked_noise_alert_share"] == pytest.approx(36 / noise["alerts"])
     assert noise["reduction_ratio"] == pytest.approx(1 - 3 / noise["alerts"])
 
 
@@ -85,7 +87,7 @@ def test_empty_store_gives_empty_lists_and_zero_counts() -> None:
     section = alerts_section(Store.open(None), ReportWindow(None, None))
     assert section == {"alert_clusters": [], "noise": {
         "alerts": 0, "clusters": 0, "reduction_ratio": 0.0, "flapping": 0,
-        "marked_noise_share": 0.0}}
+        "marked_noise_share": 0.0, "marked_noise_alert_share": 0.0}}
 
 
 def test_build_report_carries_the_section(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,7 +83,7 @@ CLUSTERS = (
 VIEW = AlertsView(
     at=AT, bucket_s=60, clusters=CLUSTERS,
     noise=NoiseFigures(alerts=295, clusters=5, reduction_ratio=1 - 5 / 295, flapping=1,
-                       marked_noise_share=36 / 295, noise_clusters=1, marked=2),
+                       marked_noise_alert_share=36 / 295, noise_clusters=1, marked=2),
 )
 
 

@@ -144,3 +144,17 @@ async def test_h_cycles_through_hosts() -> None:
         assert pane.view.host == "db-1"
         await pilot.press("h")
         assert pane.view.host == "web-1"
+
+
+async def test_snapshots_arriving_under_another_screen_do_not_break_the_app() -> None:
+    from opscockpit.ui.app_messages import SnapshotReady
+
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.post_message(SnapshotReady(fixed_snapshot("db-9")))
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "db-9" in str(app.query_one("#status-bar").render())

@@ -213,7 +213,7 @@ def noise_header(noise: NoiseFigures, width: int, glyphs: Glyphs, shown: int | N
     parts = [f"{state_glyphs(glyphs).flapping} {noise.flapping} flapping",
              f"marked noise {noise.noise_clusters}/{noise.clusters}"]
     if width >= 100:
-        parts[-1] += f" ({noise.marked_noise_share:.0%} of alerts)"
+        parts[-1] += f" ({noise.marked_noise_alert_share:.0%} of alerts)"
     if width >= 60:
         for part in parts:
             text.append(f" {glyphs.separator} {part}", style="dim")
