@@ -273,7 +273,9 @@ def group_incidents(symptoms: pd.DataFrame, events: pd.DataFrame,
     groups: dict[int, list[int]] = {}
     for i in map(int, np.flatnonzero(core)):
         groups.setdefault(find(i), []).append(i)
-    onsets = {root: _onset(sym.iloc[members], events, p).timestamp()
+    by_key = {str(k): np.asarray(v) for k, v in events.groupby("key", sort=False)
+              .indices.items()} if len(events) else {}
+    onsets = {root: _onset(sym.iloc[members], events, p, by_key).timestamp()
               for root, members in groups.items()}
     spans = {root: (min(starts[m] for m in members), max(ends[m] for m in members))
              for root, members in groups.items()}
@@ -290,8 +292,9 @@ def group_incidents(symptoms: pd.DataFrame, events: pd.DataFrame,
             lone.append(i)
         else:
             groups[best].append(i)
-    incidents = [_incident(sym, events, members, True, p) for members in groups.values()]
-    incidents += [_incident(sym, events, [i], False, p) for i in lone]
+    incidents = [_incident(sym, events, members, True, p, by_key)
+                 for members in groups.values()]
+    incidents += [_incident(sym, events, [i], False, p, by_key) for i in lone]
     incidents = _with_mirrors(incidents, sym.attrs.get("mirrors", {}))
     return sorted(incidents, key=lambda x: (not x.core, -x.weight, x.onset, x.id))
 
@@ -330,10 +333,20 @@ def _with_mirrors(incidents: list[Incident], mirrors: Mapping[str, tuple[str, ..
     return incidents
 
 
-def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams) -> pd.Timestamp:
+def _events_of(events: pd.DataFrame, keys: set[str],
+               by_key: Mapping[str, np.ndarray] | None) -> pd.DataFrame:
+    """The events of these symptoms, by time (``by_key``: row positions per key)."""
+    if by_key is None:
+        return events[events["key"].isin(keys)]
+    rows = [by_key[k] for k in keys if k in by_key]
+    return events.iloc[np.sort(np.concatenate(rows))] if rows else events.iloc[:0]
+
+
+def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams,
+           by_key: Mapping[str, np.ndarray] | None = None) -> pd.Timestamp:
     """Start of the first burst heavy enough to be the incident (module docstring)."""
     keys = set(members.loc[members["core"], "key"]) or set(members["key"])
-    own = events[events["key"].isin(keys)]
+    own = _events_of(events, keys, by_key)
     if own.empty or float(own["weight"].sum()) <= 0:
         return pd.Timestamp(members["start"].min())
     times = own["ts"].map(pd.Timestamp.timestamp).to_numpy()
@@ -345,9 +358,9 @@ def _onset(members: pd.DataFrame, events: pd.DataFrame, p: IncidentParams) -> pd
 
 
 def _incident(sym: pd.DataFrame, events: pd.DataFrame, members: list[int], core: bool,
-              p: IncidentParams) -> Incident:
+              p: IncidentParams, by_key: Mapping[str, np.ndarray] | None = None) -> Incident:
     rows = sym.iloc[sorted(members)].reset_index(drop=True)
-    own = events[events["key"].isin(set(rows["key"]))].copy()
+    own = _events_of(events, set(rows["key"]), by_key).copy()
     core_keys = set(rows.loc[rows["core"], "key"])
     own["core"] = own["key"].isin(core_keys) if core_keys else True
     rows.attrs = {"mirrors": ()}

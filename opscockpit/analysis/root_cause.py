@@ -46,10 +46,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from opscockpit.analysis.incidents import Incident
 from opscockpit.analysis.root_cause_features import (
+    ChangeStream,
     Facts,
     RankParams,
     Reach,
@@ -103,7 +105,8 @@ def rank_incidents(incidents: Sequence[Incident], changes: pd.DataFrame | None,
     frame = _changes(changes)
     downstream = closure(invert(dependencies or {}))
     seen, host_map = set(monitored), dict(hosts or {})
-    return {x.id: rank_causes(Facts(x, frame, downstream, host_map, seen, p))
+    stream = ChangeStream(frame, p)
+    return {x.id: rank_causes(Facts(x, stream, downstream, host_map, seen, p))
             for x in incidents}
 
 
@@ -125,7 +128,8 @@ def rank_causes(f: Facts) -> list[Candidate]:
     """Score every candidate, order them, then write evidence for those shown."""
     p = f.p
     lo, hi = f.onset - p.lookback_s, f.onset + p.tolerance_s
-    rows = [i for i, t in enumerate(f.ch_t) if lo <= t <= hi]
+    rows = range(int(np.searchsorted(f.ch_t, lo, side="left")),
+                 int(np.searchsorted(f.ch_t, hi, side="right")))
     found = [_score_change(f, i) for i in rows]
     found += _score_symptoms(f, found)
     found.sort(key=lambda c: (-c.score, -c.ts.timestamp(), c.ref))

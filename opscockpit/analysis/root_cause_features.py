@@ -90,10 +90,23 @@ def _seconds(values: pd.Series) -> np.ndarray:
     return (stamps - _EPOCH).dt.total_seconds().to_numpy(dtype=float)
 
 
+class ChangeStream:
+    """Every change, by time and by service, prepared once for all incidents."""
+
+    def __init__(self, changes: pd.DataFrame, p: RankParams) -> None:
+        self.frame = changes  # sorted by time, index 0..n-1
+        self.t = _seconds(changes["ts"]) if len(changes) else np.array([])
+        self.span = max(p.rate_span_min_s,
+                        float(self.t.max() - self.t.min()) if len(self.t) else 0.0)
+        self.by_service: dict[str, np.ndarray] = {
+            str(s): np.asarray(idx) for s, idx in changes.groupby(
+                "service", sort=False).indices.items()} if len(changes) else {}
+
+
 class Facts:
     """One incident's signal, symptoms and change streams, prepared for fast scoring."""
 
-    def __init__(self, incident: Incident, changes: pd.DataFrame, downstream: Dependencies,
+    def __init__(self, incident: Incident, stream: ChangeStream, downstream: Dependencies,
                  hosts: dict[str, str], monitored: set[str], p: RankParams) -> None:
         self.incident, self.downstream, self.hosts = incident, downstream, hosts
         self.monitored, self.p = monitored, p
@@ -118,13 +131,8 @@ class Facts:
         self.core_services = [set(v) for v in self.core["services"]]
         self.affected = set(incident.services)
         self.affected_hosts = {h for v in self.core["hosts"] for h in v if h}
-        self.changes = changes
-        self.ch_t = _seconds(changes["ts"]) if len(changes) else np.array([])
-        self.span = max(p.rate_span_min_s, float(self.ch_t.max() - self.ch_t.min())
-                        if len(self.ch_t) else 0.0)
-        self.by_service: dict[str, np.ndarray] = {
-            str(s): np.asarray(idx) for s, idx in changes.groupby(
-                "service", sort=False).indices.items()} if len(changes) else {}
+        self.changes, self.ch_t = stream.frame, stream.t
+        self.span, self.by_service = stream.span, stream.by_service
         self._reach: dict[tuple[str, ...], Reach] = {}
 
     # -- timing ----------------------------------------------------------------------------
