@@ -22,15 +22,16 @@ def test_nab_benchmark_runs_on_a_small_slice(capsys) -> None:  # type: ignore[no
         assert name in text
     assert result["points"] == sum(len(item.frame) for item in corpus)
 
-    assert main(["--data", str(data), "--limit-rows", "800", "--files", "1"]) == 0
+    assert main(["--data", str(data), "--limit-rows", "800", "--files", "1", "--incident"]) == 0
     out = capsys.readouterr().out
     assert "throughput" in out and "ratio" in out
+    assert "api-2/latency_ms      10:06-" in out  # the sample incident, as the cockpit sees it
     scores = [float(cell) for line in out.splitlines()[3:5] for cell in line.split()[1:]]
     assert all(math.isfinite(s) or math.isnan(s) for s in scores)
 
 
 def test_shipped_default_scores_on_the_full_nab_categories() -> None:
-    # A regression guard, a few points under the measured 56.7 / 68.7 (standard profile), and
+    # A regression guard, a few points under the measured 56.4 / 68.8 (standard profile), and
     # a check that the default is not a knife edge: +-0.05 moves no category by more than 3.
     data = require_dataset("nab/data")
     labels = require_dataset("nab/labels/combined_windows.json")
@@ -60,10 +61,16 @@ def test_synthetic_suite_quiet_series_stay_quiet_and_anomalies_are_found() -> No
     for name in ("flatline", "daily_no_noise", "square_wave"):
         assert found[name][0] == 0, name
     # Noisy quiet series: at most about one false alarm per two weeks of five-minute points
-    # (measured 2, 2 and 3.3 per file; the previous detector had 3.7, 2.7 and 4.3).
-    for name in ("daily_small_noise", "noise", "random_walk"):
+    # (measured 2, 2, 2.7 and 1.3 per file; the previous detector had 3.7, 2.7 and 4.3 on the
+    # first three). The steady rise is judged around its trend line.
+    for name in ("daily_small_noise", "noise", "random_walk", "linear_trend"):
         alarms, _, files = found[name]
         assert alarms <= 4 * files, name
+    # A rise under a daily cycle: the line explains it only once the trend dominates the
+    # window, so its first days still raise a daily peak now and then (4 per file; the
+    # detector before trend residuals raised 10, every day for two weeks).
+    alarms, _, files = found["daily_trend"]
+    assert alarms <= 6 * files
     for name in ("flat_step", "daily_spike", "variance_burst"):
         _, hits, files = found[name]
         assert hits == files, name

@@ -121,17 +121,33 @@ class RollingTail:
         return self._sorted[k], self._sorted[n - 1 - k]
 
     def judge(self, x: float) -> tuple[float, float]:
-        """:meth:`surprise` of ``x``, then :meth:`push` it (the detector's hot path)."""
-        result = self.surprise(x)
+        """:meth:`surprise` of ``x``, then :meth:`push` it (the detector's hot path).
+
+        A value inside the bulk of a grown window is answered from its ranks alone, without
+        the call into :meth:`surprise` (same result, most points take this path).
+        """
+        values = self._sorted
+        n = len(values)
+        if self._stale or n < MIN_FOR_TAIL:
+            result = self.surprise(x)
+        else:
+            k = self.tail if self.tail < n // 4 else n // 4
+            if values[k] <= x <= values[n - 1 - k]:
+                above = n - bisect_left(values, x)
+                below = bisect_right(values, x)
+                result = (above + 1) / (n + 1), (below + 1) / (n + 1)
+            else:
+                result = self.surprise(x)
+        values = self._sorted  # surprise() may have rebuilt it
         pending = self._pending
         pending.append(x)
         if len(pending) > self.lag:
             x = pending.popleft()
             ring = self._ring
             ring.append(x)
-            insort(self._sorted, x)
+            insort(values, x)
             if len(ring) > self.size:
-                del self._sorted[bisect_left(self._sorted, ring.popleft())]
+                del values[bisect_left(values, ring.popleft())]
         return result
 
     def push(self, x: float, keep_sorted: bool = True) -> None:
