@@ -127,12 +127,13 @@ def test_ingest_into_the_store(files: tuple[Path, Path, Path]) -> None:
 
 def test_clean_and_quoted_csv_read_alike(tmp_path: Path) -> None:
     """A clean file takes pandas' parser, a quoted one the line reader: same rows."""
-    from opscockpit.sources.prediction_files import read_predictions
+    from opscockpit.sources.prediction_files import ColumnMap, read_predictions
 
     clean, quoted = tmp_path / "a.csv", tmp_path / "b.csv"
     clean.write_text(LOG.replace("x,red\n", "x,red,1\n"))
     quoted.write_text(LOG.replace("x,red\n", "x,red,1\n").replace(",red,", ',"red",'))
-    one, two = read_predictions(clean).frame, read_predictions(quoted).frame
+    columns = ColumnMap(time="when")
+    one, two = read_predictions(clean, columns).frame, read_predictions(quoted, columns).frame
     pd.testing.assert_frame_equal(one.drop(columns=["model", "record_id"]),
                                   two.drop(columns=["model", "record_id"]))
     assert one["record_id"].tolist() == ["a1", "a2", "a3"]
