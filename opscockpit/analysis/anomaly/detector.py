@@ -23,6 +23,20 @@ window (R² of the level from ``GATE_R2[0]``, fully at ``GATE_R2[1]``), a value 
 only as surprising as it is *around the line*. Over a week of a stationary or seasonal
 series the line explains next to nothing and the statistic is judged as before; a young
 series on its morning ramp, or a disk filling, is judged around its trend.
+
+Warm-up: a new series says nothing for its first ``lag`` + 30 points (about 54); from then
+until its tails hold 256 values (about 280 points) it raises only gross changes, judged
+against the whole range it has shown (:mod:`.tail`); after that it has full sensitivity.
+At one point a second that is a minute of silence and under five minutes to full
+sensitivity; at one a minute, an hour and under five hours; at five minutes, four and a
+half hours and a day. It is counted in points, not time, on purpose: a tail needs that many
+values to be estimated, whatever the cadence. (NAB ignores its first 15% of rows, at
+least 600 of a two-week file, so the warm-up costs it nothing.)
+
+Episodes (:mod:`.episodes`) open when the score reaches ``1 - sensitivity``; NAB counts the
+row where one opens as the detection. They close on the series' own clock, stay open while
+the level sits away from where it was before the episode (an incident's plateau, which the
+tails learn within a few dozen points), and a much stronger onset splits a weak episode.
 """
 
 from __future__ import annotations
