@@ -67,5 +67,5 @@ def visible_actions(readonly: bool, replay: bool = False) -> tuple[CockpitAction
 
 
 def key_label(key: str) -> str:
-    return {"question_mark": "?", "escape": "esc", "plus": "+", "minus": "-",
+    return {"question_mark": "?", "escape": "esc", "plus": "+", "minus": "-", "slash": "/",
             "full_stop": ".", "comma": ","}.get(key, key)

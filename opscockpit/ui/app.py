@@ -24,7 +24,7 @@ from opscockpit.ui.app_messages import AnnotationRequested, SnapshotReady
 from opscockpit.ui.commands import CockpitCommands
 from opscockpit.ui.glyphs import UNICODE, Glyphs
 from opscockpit.ui.goto_screen import GotoScreen
-from opscockpit.ui.help_screen import HelpScreen
+from opscockpit.ui.help_screen import HelpScreen, pane_keys
 from opscockpit.ui.panes.alerts import AlertsPane
 from opscockpit.ui.panes.base import Pane
 from opscockpit.ui.panes.empty import DomainPane
@@ -269,7 +269,10 @@ class CockpitApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.readonly, replay=self.replay is not None))
+            pane = self._focused_pane()
+            keys = (str(pane.border_title), pane_keys(pane)) if pane is not None else None
+            self.push_screen(HelpScreen(self.readonly, replay=self.replay is not None,
+                                        pane_keys=keys))
 
     # --- replay ------------------------------------------------------------------
     def _show_replay(self) -> None:

@@ -158,3 +158,13 @@ async def test_snapshots_arriving_under_another_screen_do_not_break_the_app() ->
         await pilot.press("escape")
         await pilot.pause()
         assert "db-9" in str(app.query_one("#status-bar").render())
+
+
+async def test_help_lists_the_focused_panes_own_keys() -> None:
+    app = _app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("tab", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and app.screen.pane_keys is not None
+        title, keys = app.screen.pane_keys
+        assert title == "Alerts" and ("a", "Actionable") in keys and ("/", "Filter") in keys
