@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from opscockpit.records import utc
+
 Stamp = datetime | float
 
 # Scores are tenths of decades of improbability: 0.3 more is 1000 times less likely.
@@ -57,7 +59,9 @@ class Episode:
 
 
 def _seconds(ts: Stamp) -> float:
-    return ts.timestamp() if isinstance(ts, datetime) else float(ts)
+    # Naive datetimes are UTC, as everywhere in opscockpit (not local time, whose DST
+    # change would stretch or shrink a calm spell by an hour).
+    return utc(ts).timestamp() if isinstance(ts, datetime) else float(ts)
 
 
 def _dump_stamp(ts: Stamp) -> Any:
