@@ -81,8 +81,11 @@ def default_analyzers() -> list[Analyzer]:
     """Every analyzer the cockpit runs, in the order their outputs feed each other."""
     from opscockpit.analyzers.alerts import AlertsAnalyzer
     from opscockpit.analyzers.anomalies import AnomalyAnalyzer
+    from opscockpit.analyzers.models import ModelsAnalyzer
     from opscockpit.analyzers.pipelines import PipelinesAnalyzer
     from opscockpit.analyzers.telemetry import TelemetryAnalyzer
 
-    # Anomalies raise alerts, so the alert analyzer comes after the anomaly one.
-    return [TelemetryAnalyzer(), AnomalyAnalyzer(), AlertsAnalyzer(), PipelinesAnalyzer()]
+    # Anomalies and model health raise alerts (and model changes), so the alert analyzer
+    # comes after both.
+    return [TelemetryAnalyzer(), AnomalyAnalyzer(), ModelsAnalyzer(), AlertsAnalyzer(),
+            PipelinesAnalyzer()]

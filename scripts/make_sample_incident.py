@@ -8,7 +8,9 @@ Fixed seed, so the files are the same on every run. The story (UTC, 2026-03-14):
 - 10:06-10:40 an alert storm across web and api in five message shapes, amid a flapping
   disk warning on db-1 and a nightly job's notices;
 - 10:20 the `web` CI pipeline fails on a test, passes on re-run (flaky);
-- from 10:05 the fraud model's inputs drift (amounts grow) and its accuracy drops;
+- from 10:05 the fraud model's inputs drift (amounts grow, and stay grown after the
+  rollback: retraining is due) and its accuracy drops (its
+  reference is the same hour of the day before, in predictions_reference.csv.gz);
 - 11:00 `api` is rolled back to v2.3.9; things recover.
 
     .venv/bin/python scripts/make_sample_incident.py
@@ -17,6 +19,8 @@ Fixed seed, so the files are the same on every run. The story (UTC, 2026-03-14):
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 import math
 import random
@@ -179,30 +183,53 @@ def runs(rng: random.Random) -> dict[str, object]:
     return {"total_count": len(items), "workflow_runs": items}
 
 
-def predictions(rng: random.Random) -> tuple[list[list[object]], list[list[object]]]:
+PREDICTIONS_PER_MINUTE = 84  # ~5,000 rows an hour: one drift window (5,000 rows) per hour
+CATEGORIES = ["grocery", "travel", "electronics", "fuel", "online"]
+
+
+def _transactions(rng: random.Random, start: datetime, end: datetime, first_id: int,
+                  drifting_from: datetime | None) -> tuple[list[list[object]], list[list[object]]]:
     rows, labels = [], []
-    ts = START
-    n = 0
-    categories = ["grocery", "travel", "electronics", "fuel", "online"]
-    while ts < END:
-        for _ in range(4):
+    ts, n = start, first_id
+    while ts < end:
+        for _ in range(PREDICTIONS_PER_MINUTE):
             n += 1
-            drifting = ts >= ONSET and ts < ROLLBACK
+            drifting = drifting_from is not None and drifting_from <= ts
             amount = rng.lognormvariate(3.6 + (0.9 if drifting else 0.0), 0.7)
-            category = rng.choices(categories,
+            category = rng.choices(CATEGORIES,
                                    [1, 1, 3 if drifting else 1, 1, 2 if drifting else 1])[0]
-            hour = ts.hour
+            device = rng.choices(["mobile", "web", "pos"], [5, 3, 2])[0]
             risk = 1 / (1 + math.exp(-(math.log(amount) - 4.6) * 2.2
                                      - (0.8 if category == "electronics" else 0)))
             fraud = rng.random() < risk * 0.5
             noise = rng.gauss(0, 0.18 if not drifting else 0.35)
             score = min(0.999, max(0.001, risk * 0.6 + (0.3 if fraud else 0) + noise))
-            record_id = f"tx-{n:06d}"
+            record_id = f"tx-{n:07d}"
             rows.append([iso(ts), "fraud-detector", "3", record_id, round(amount, 2), category,
-                         hour, round(score, 4), int(score >= 0.5)])
+                         device, round(score, 4), int(score >= 0.5)])
             labels.append([record_id, int(fraud)])
         ts += timedelta(minutes=1)
     return rows, labels
+
+
+def predictions(rng: random.Random) -> tuple[list[list[object]], list[list[object]],
+                                             list[list[object]]]:
+    """The day's predictions from 08:00, and a reference hour from the day before."""
+    reference, _ = _transactions(rng, DAY.replace(hour=8) - timedelta(days=1),
+                                 DAY.replace(hour=9) - timedelta(days=1), 0, None)
+    rows, labels = _transactions(rng, DAY.replace(hour=8), END, 1_000_000, ONSET)
+    return reference, rows, labels
+
+
+def write_gzip_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    """Gzip with no timestamp in the header, so the same rows give the same bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                               filename="") as f:
+        f.write(buffer.getvalue().encode())
 
 
 def main() -> None:
@@ -216,16 +243,15 @@ def main() -> None:
         for alert in alerts(rng):
             f.write(json.dumps(alert, sort_keys=True) + "\n")
     (OUT / "runs.json").write_text(json.dumps(runs(rng), indent=1) + "\n")
-    rows, labels = predictions(rng)
-    with (OUT / "predictions.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["ts", "model", "version", "id", "amount", "merchant_category",
-                         "hour", "score", "prediction"])
-        writer.writerows(rows)
-    with (OUT / "labels.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "label"])
-        writer.writerows(labels)
+    reference, rows, labels = predictions(rng)
+    header = ["ts", "model", "version", "id", "amount", "merchant_category", "device", "score",
+              "prediction"]
+    for name, table in (("predictions_reference.csv.gz", reference),
+                        ("predictions.csv.gz", rows)):
+        write_gzip_csv(OUT / name, header, table)
+    write_gzip_csv(OUT / "labels.csv.gz", ["id", "label"], labels)
+    for stale in ("predictions.csv", "labels.csv"):
+        (OUT / stale).unlink(missing_ok=True)
     for path in sorted(OUT.iterdir()):
         print(f"wrote {path.relative_to(OUT.parents[1])} ({path.stat().st_size // 1024} KiB)")
 

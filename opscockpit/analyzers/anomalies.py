@@ -8,6 +8,7 @@ a restart, an ingest in several runs, or a replay continues where it left off.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from opscockpit.store.anomaly_queries import recent_anomalies
 SKIPPED_PREFIXES = ("cpu_pct{core=", "mem_total_bytes", "mem_used_bytes", "swap_used_bytes",
                     "disk_used_bytes")
 STATE_KEY = "anomalies"
+log = logging.getLogger(__name__)
 
 
 def series_name(host: str, metric: str) -> str:
@@ -78,14 +80,16 @@ class AnomalyAnalyzer(Analyzer):
             if detector is None:
                 detector = self.detectors[key] = SeriesDetector(self.sensitivity)
             detector.update(seconds, value)
-            opened = detector.open_episode
-            if detector.opened and opened is not None:
-                self.reasons[key] = detector.reason
-                derived.alerts.append(_alert(key, opened, value, detector.reason))
+            # A stronger onset can close the open episode and open a new one at the same
+            # point: resolve the old one first, so its alert does not outlive the new one's.
             for episode in detector.pop_closed():
                 derived.anomalies.append(_anomaly(key, episode, closed=True))
                 derived.alerts.append(_alert(key, episode, value, self.reasons.get(key, ""),
                                              resolved=True))
+            opened = detector.open_episode
+            if detector.opened and opened is not None:
+                self.reasons[key] = detector.reason
+                derived.alerts.append(_alert(key, opened, value, detector.reason))
         return derived if len(derived) else None
 
     def open_episodes(self) -> list[AnomalyMark]:
@@ -124,9 +128,16 @@ class AnomalyAnalyzer(Analyzer):
         state = store.load_state(STATE_KEY)
         if not state or state.get("sensitivity") != self.sensitivity:
             return  # another sensitivity learned other episodes: start afresh
-        for joined, detector_state in state.get("series", {}).items():
-            host, _, metric = joined.partition("\t")
-            self.detectors[(host, metric)] = SeriesDetector.from_state(detector_state)
+        detectors: dict[tuple[str, str], SeriesDetector] = {}
+        try:
+            for joined, detector_state in state.get("series", {}).items():
+                host, _, metric = joined.partition("\t")
+                detectors[(host, metric)] = SeriesDetector.from_state(detector_state)
+        except (ValueError, KeyError, TypeError) as exc:
+            # State from another detector version: relearning beats refusing to start.
+            log.warning("anomaly state not restored (%s); detectors start afresh", exc)
+            return
+        self.detectors.update(detectors)
         for joined, reason in state.get("reasons", {}).items():
             host, _, metric = joined.partition("\t")
             self.reasons[(host, metric)] = reason
@@ -170,10 +181,9 @@ def _alert(key: tuple[str, str], episode: Episode, value: float, reason: str, *,
         severity=Severity.ERROR if episode.peak_score >= 0.9 else Severity.WARNING,
         host=host,
         service="",
-        title=f"Anomaly on {metric}",
-        message=(f"{metric} on {host or series} was unusual{why}; peak score "
-                 f"{episode.peak_score:.2f}" if resolved else
-                 f"{metric} on {host or series} is unusual: {value:g}{why}"),
+        title=f"{metric} anomaly",
+        message=(f"on {host or series} ended{why}; peak score {episode.peak_score:.2f}"
+                 if resolved else f"on {host or series}: {value:g} is unusual{why}"),
         labels={"alertname": "MetricAnomaly", "series": series, "metric": metric},
         fingerprint=f"anomaly:{series}",
         status="resolved" if resolved else "firing",

@@ -29,8 +29,10 @@ def build_incident_recording(path: Path, incident: Path = INCIDENT) -> Path:
         "metrics": ([incident / "metrics.csv"], {}),
         "alerts": ([incident / "alerts.ndjson"], {}),
         "runs": ([incident / "runs.json"], {"deploys": DEMO_DEPLOY_RULES}),
-        "predictions": ([incident / "predictions.csv"],
-                        {"labels": (incident / "labels.csv",)}),
+        "predictions": ([incident / "predictions_reference.csv.gz",
+                         incident / "predictions.csv.gz"],
+                        {"labels": (incident / "labels.csv.gz",),
+                         "reference": (str(incident / "predictions_reference.csv.gz"),)}),
     }
     missing = [p for paths, _ in files.values() for p in paths if not p.exists()]
     if missing:

@@ -109,19 +109,32 @@ def runs(
                                 "deploys": tuple(deploy or DEFAULT_DEPLOY_RULES)})
 
 
-@app.command(epilog="Example: opscockpit ingest predictions preds.parquet --db c.duckdb")
+@app.command(epilog="Example: opscockpit ingest predictions preds.parquet --labels labels.csv "
+                     "--reference ref.csv --db c.duckdb")
 def predictions(
     files: FilesArg,
     db: DbOption = None,
     labels: Annotated[
         list[Path] | None, typer.Option(help="Files of late labels, joined by id.")
     ] = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option(help="Reference files (also any *_reference.* file among FILES)."),
+    ] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option(help="Column mapping ROLE=NAME (time, model, version, id, prediction, "
-                          "score, label)."),
+        typer.Option("--column", "--map",
+                     help="Column mapping ROLE=NAME[,ROLE=NAME] (time, model, version, id, "
+                          "prediction, score, label)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model for files without a model column.")]
+    = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version for files without a version column.")
     ] = None,
 ) -> None:
     """Prediction logs: CSV, CSV.gz, Parquet or NDJSON with ts, model, version, features."""
-    _ingest("predictions", files, db, {"labels": tuple(labels or ()),
-                                       "columns": tuple(column or ())})
+    refs = list(reference or ())
+    _ingest("predictions", [*refs, *(f for f in files if f not in refs)], db,
+            {"labels": tuple(labels or ()), "columns": tuple(column or ()),
+             "reference": tuple(map(str, refs)), "model": model, "version": version})

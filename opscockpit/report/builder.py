@@ -25,6 +25,7 @@ SECTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("anomalies",), "opscockpit.report.anomalies:anomalies_section"),
     (("alert_clusters", "noise"), "opscockpit.report.alerts:alerts_section"),
     (("pipelines", "dora", "changes"), "opscockpit.report.pipelines:pipelines_section"),
+    (("models",), "opscockpit.report.models:models_section"),
 )
 ALL_KEYS = ("window", "hosts", "anomalies", "alert_clusters", "noise", "pipelines", "dora",
             "changes", "models", "timeline", "root_cause_candidates")

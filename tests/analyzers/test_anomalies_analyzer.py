@@ -114,3 +114,12 @@ def test_ingest_metrics_cli_keeps_good_rows_and_names_bad_ones(tmp_path: Path) -
     with Store.open(db, read_only=True) as store:
         assert store.count("metrics") == 299
         assert set(store.window("metrics")["metric"]) == {"web_latency"}
+
+
+def test_state_from_another_detector_version_starts_afresh() -> None:
+    store = Store.open(None)
+    store.save_state("anomalies", {"sensitivity": AnomalyAnalyzer().sensitivity,
+                                   "series": {"h\tcpu_pct": {"version": -1}}}, T0)
+    analyzer = AnomalyAnalyzer()
+    analyzer.restore(store)  # must not raise: the cockpit starts, the detector relearns
+    assert analyzer.detectors == {}
