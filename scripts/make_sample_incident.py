@@ -10,7 +10,7 @@ Fixed seed, so the files are the same on every run. The story (UTC, 2026-03-14):
 - 10:20 the `web` CI pipeline fails on a test, passes on re-run (flaky);
 - from 10:05 the fraud model's inputs drift (amounts grow, and stay grown after the
   rollback: retraining is due) and its accuracy drops (its
-  reference is the same hour of the day before, in predictions_reference.csv.gz);
+  reference is 05:00-06:00, in predictions_reference.csv.gz);
 - 11:00 `api` is rolled back to v2.3.9; things recover.
 
     .venv/bin/python scripts/make_sample_incident.py
@@ -214,9 +214,8 @@ def _transactions(rng: random.Random, start: datetime, end: datetime, first_id: 
 
 def predictions(rng: random.Random) -> tuple[list[list[object]], list[list[object]],
                                              list[list[object]]]:
-    """The day's predictions from 08:00, and a reference hour from the day before."""
-    reference, _ = _transactions(rng, DAY.replace(hour=8) - timedelta(days=1),
-                                 DAY.replace(hour=9) - timedelta(days=1), 0, None)
+    """The predictions from 08:00, and a reference hour from earlier that morning."""
+    reference, _ = _transactions(rng, DAY.replace(hour=5), DAY.replace(hour=6), 0, None)
     rows, labels = _transactions(rng, DAY.replace(hour=8), END, 1_000_000, ONSET)
     return reference, rows, labels
 
