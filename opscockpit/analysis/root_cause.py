@@ -3,36 +3,43 @@
 **Candidates.** For an :class:`~opscockpit.analysis.incidents.Incident`:
 
 - every change (deploy, config, model version) that finished no later than the onset
-  (within ``tolerance_s``) and at most ``lookback_s`` before it. A change after the
+  (within ``tolerance_s``) and at most ``lookback_s`` (6 h) before it. A change after the
   symptoms began is not a cause and is never listed;
-- for each affected service, its earliest core symptom (an anomaly episode, an alert
+- for each affected service, its best core symptom (an anomaly episode, an alert
   cluster, or a drifting model's alerts): the upstream anomaly that the rest follows.
 
-**Score** — a transparent product of factors in [0, 1], each printed as evidence:
+**Score** — a transparent product of factors in [0, 1], each shown in ``factors`` and
+told in the evidence:
 
 ``change = proximity × precedence × relation × rarity × status``
 
 - *proximity* ``1 / (1 + lag / 15 min)``, lag from the change to the incident's onset
-  (the start of the burst holding the first 10% of its signal; see incidents.py);
+  (the start of its first heavy burst of symptoms; see incidents.py);
 - *precedence*: the share of the incident's core signal that comes after the change. A
   change after one weak early symptom keeps most of its score, one after the bulk loses it;
 - *relation*: how much of the incident the change's service explains — half the share of
-  the signal, half the share of affected hosts on that service or on services that depend
-  on it (transitively; configured, named in alert text, or learned). An upstream service
-  with no symptom of its own counts 0.4 if it is monitored, 0.8 if we cannot see it; a
-  change naming no service 0.3; a change nothing links to the incident floors at 0.05;
+  the signal, half the share of affected hosts on that service or on services depending
+  on it (transitively; configured, named in alert text, or learned). Dependants count as
+  far as the service visibly suffers itself (``sqrt`` of its signal against half the most
+  affected service's), so one weak blip upstream does not claim a storm below. An
+  upstream service with no symptom of its own counts 0.3 if monitored, 0.8 if we cannot
+  see it; a change naming no service 0.3; a change nothing links to it floors at 0.05;
 - *rarity* ``0.5 + 0.5·exp(-λ·lag)``, ``λ`` the service's changes per second over the
   history (at least a day): a deploy on a quiet day weighs more than one in a busy stream;
 - *status* 1 for a failed or rolled-back change, or one its team replaced while the
   incident was open (a rollback or fix-forward), else 0.8.
 
-``symptom = 0.6 × proximity × precedence × relation × strength``, precedence over the
-*other* symptoms' signal, strength the symptom's weight capped at 1; 0.6 because a
-symptom explains its dependants but is itself an effect: a related change before it wins.
+``symptom = 0.7 × proximity × precedence × relation × explains × strength × unexplained``:
+precedence over the *other* symptoms' signal; ``explains`` 0.5 plus half the share of the
+signal on its dependants (a symptom causes others, not itself); strength its weight capped
+at 1; ``unexplained = 1 - sqrt(s)``, ``s`` the best score of a related change before it
+that covers its service (explaining away: the change is the deeper cause).
 
 **Lead.** Candidates are ranked by score. A change no dependency links to the incident
 never leads; when no related change precedes the onset, the result says so honestly: the
-lead is the incident's earliest core symptom, ``kind`` ``symptom``, "no candidate change".
+lead is the best symptom among the first minutes of the onset, ``kind`` ``symptom``, "no
+candidate change". :func:`causes_by_symptom` gives each cluster the best candidate that
+covers it, so two faults meeting in one incident keep their own causes.
 
 **Feedback.** Operators confirm or reject a candidate (annotations ``confirm``/``reject``
 targeting its ``ref``; the latest wins). Verdicts are shown, never fed back into the
@@ -194,15 +201,17 @@ def _score_symptom(f: Facts, j: int, changes: list[Candidate]) -> Candidate:
     explains = p.own_service_only + (1.0 - p.own_service_only) * rel.dependants_share
     strength = min(1.0, float(row["weight"]))
     # Explaining away: a related change before it, on its service or upstream, is the
-    # deeper cause; the symptom keeps what that change leaves unexplained.
+    # deeper cause; the symptom keeps 1 - sqrt(its score): a plausible change (0.3) takes
+    # most of the blame, a routine deploy hours before (0.05) leaves most of it.
     mine = set(row["services"])
     explained = max((c.score * len(mine & set(c.covers)) / max(len(mine), 1)
                      for c in changes if c.factors["relation"] > p.unrelated
                      and c.ts <= start + pd.Timedelta(seconds=p.tolerance_s)), default=0.0)
     factors = {"proximity": prox, "precedence": prec, "relation": relation,
                "explains_others": explains, "strength": strength, "depth": p.symptom_depth,
-               "unexplained": 1.0 - explained}
-    score = p.symptom_depth * prox * prec * relation * explains * strength * (1.0 - explained)
+               "unexplained": 1.0 - explained ** 0.5}
+    score = (p.symptom_depth * prox * prec * relation * explains * strength
+             * (1.0 - explained ** 0.5))
     return Candidate(0, {"model": "drift"}.get(row["kind"], row["kind"]), str(row["ref"]), "",
                      score, (), f.incident.id, start, ", ".join(row["services"]), "",
                      {k: round(v, 4) for k, v in factors.items()}, rel.covered,

@@ -30,9 +30,9 @@ class RankParams:
     tolerance_s: float = 60.0  # clocks and minute-bucketed detectors: "at the same minute"
     unrelated: float = 0.05  # relation floor of a change no dependency links to the incident
     global_change: float = 0.3  # relation of a change naming no service (a shared config)
-    healthy_upstream: float = 0.4  # monitored upstream service without a symptom of its own
+    healthy_upstream: float = 0.3  # monitored upstream service without a symptom of its own
     unmonitored_upstream: float = 0.8  # upstream service we have no data about
-    symptom_depth: float = 0.6  # a symptom is the proximate cause at best, a change the root
+    symptom_depth: float = 0.7  # a symptom is the proximate cause at best, a change the root
     own_service_only: float = 0.5  # a symptom explaining no other service but its own
     chance_window_s: float = 600.0  # the shortest lag a coincidence is judged over
     rate_span_min_s: float = 86400.0  # change rates are per day at the least
