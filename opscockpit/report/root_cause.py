@@ -15,9 +15,11 @@ key ``topology.depends_on``, JSON, or the ``dependencies`` argument), plus those
 names (a web alert "calling api-1:8080") and those learned from who goes first.
 
 Candidates are listed per incident, the most important incident first, its best candidate
-first; ``rank`` is the rank within the incident. Operator verdicts (annotations
-``confirm``/``reject`` on a candidate's ``ref``) are shown as ``feedback``, and the share of
-judged incidents whose top candidate was confirmed is ``root_cause_accuracy``.
+first; ``rank`` is the rank within the incident. An incident made only of weak or
+background symptoms (a flapping disk warning, a lone low-score episode) lists its lead
+only. Operator verdicts (annotations ``confirm``/``reject`` on a candidate's ``ref``) are
+shown as ``feedback``, and the share of judged incidents whose top candidate was confirmed
+is ``root_cause_accuracy``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ def root_cause_section(store: Store, window: ReportWindow,
             "service": c.service, "url": c.url, "covers": list(c.covers),
             "factors": {k: float(v) for k, v in c.factors.items()},
         }
-        for incident in incidents for c in ranked[incident.id]
+        for incident in incidents
+        # A lone weak or background symptom gets its lead only: the list stays readable.
+        for c in ranked[incident.id][:None if incident.core else 1]
     ]
     clusters_of = {x.id: set(x.clusters) for x in incidents}
     listed = [
@@ -109,7 +113,8 @@ def root_cause_section(store: Store, window: ReportWindow,
 def attach_probable_causes(report: dict[str, Any]) -> None:
     """Fill each cluster's ``probable_root_cause``: the candidate of its incident that
     explains it (the incident's top one unless two faults met in it), as ``kind, ref,
-    summary, score``; ``None`` for a cluster in no incident or one without candidates.
+    summary, score``; ``None`` for a cluster in no incident, one without candidates, or
+    one that is itself its incident's lead (a lone background cluster).
 
     Sections run independently; call this once all of them ran.
     """
@@ -121,7 +126,8 @@ def attach_probable_causes(report: dict[str, Any]) -> None:
         for cid in incident.get("clusters", []):
             ref = incident.get("causes", {}).get(cid) or incident.get("lead")
             found = candidates.get((incident["id"], ref)) if ref else None
-            if found is not None:
+            # A cluster that is its own lead has no cause to name beyond itself.
+            if found is not None and found["ref"] != cid:
                 cause_of[cid] = {k: found[k] for k in ("kind", "ref", "summary", "score")}
     for cluster in report.get("alert_clusters") or []:
         cause = cause_of.get(cluster.get("id"))
