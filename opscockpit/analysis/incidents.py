@@ -198,9 +198,12 @@ def _alert_index(alerts: pd.DataFrame | None) -> dict[str, tuple[pd.Timestamp, s
     frame = alerts.assign(ts=_utc(alerts["ts"])).sort_values("ts", kind="stable")
     labels = frame["labels"] if "labels" in frame else pd.Series("", index=frame.index)
     out: dict[str, tuple[pd.Timestamp, str, str, str]] = {}
+    blank = pd.Series("", index=frame.index)
+    sources = frame.get("source", blank)
+    statuses = frame.get("status", blank)
     for aid, ts, source, status, lab in zip(
-            frame["id"].astype(str), frame["ts"], frame["source"].fillna("").astype(str),
-            frame["status"].fillna("firing").astype(str), labels, strict=True):
+            frame["id"].astype(str), frame["ts"], sources.fillna("").astype(str),
+            statuses.fillna("").replace("", "firing").astype(str), labels, strict=True):
         if aid in out and not (out[aid][2] == "resolved" and status != "resolved"):
             continue
         series = str(_labels(lab).get("series", "")) if source == "anomaly" else ""

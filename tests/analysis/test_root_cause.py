@@ -194,3 +194,13 @@ def test_feedback_and_accuracy() -> None:
     assert accuracy(ranked, {lower: "reject"}).judged == 0  # says nothing about the top one
     score = accuracy(ranked, {lower: "confirm"})  # the operator found it further down
     assert (score.judged, score.top1_confirmed) == (1, 0)
+
+
+def test_benchmark_runs_and_finds_most_causes() -> None:
+    from benchmarks import root_cause as bench
+
+    result = bench.run(4, seed=0)
+    for mode in ("configured", "inferred"):
+        assert result[mode]["incidents"] >= 4
+        assert result[mode]["top3"] >= 0.5
+    assert bench.main(["--n", "1"]) == 0
