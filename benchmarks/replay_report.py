@@ -1,7 +1,8 @@
 """Replay speed and report time on a long recording, each beside its physical limit.
 
-Makes a recording like `opscockpit record` would after N hours on one host (35 metrics
-and 20 processes every second, an incident with 400 alerts and a deploy halfway), then:
+Makes a recording like `opscockpit record` would after N hours on one host (the host
+source's 32 series of an 8-core machine and 20 processes every second, an incident with
+400 alerts and a deploy halfway), then:
 
 - replay: the recording's rows pushed through the replay source, analyzers and store
   as fast as they go, in 100-virtual-second polls (what 1000x does at 10 polls/s);
@@ -42,7 +43,16 @@ from opscockpit.store import Store
 from opscockpit.store.replay_queries import recorded_tables, rows_between
 
 T0 = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
-METRICS = 35
+# What the host source writes on an 8-core machine with two mounts and four sensors.
+METRIC_NAMES = (
+    ["cpu_pct", *(f"cpu_pct{{core={i}}}" for i in range(8)), "load1", "load5", "load15",
+     "mem_pct", "mem_used_bytes", "mem_total_bytes", "swap_pct", "swap_used_bytes"]
+    + [f"disk_{kind}{{mount={m}}}" for m in ("/", "/var") for kind in ("pct", "used_bytes")]
+    + ["disk_read_bps", "disk_write_bps", "net_rx_bps", "net_tx_bps"]
+    + [f"temp_c{{sensor=coretemp:Core {i}}}" for i in range(4)]
+    + ["temp_c{sensor=acpitz:0}", "temp_c{sensor=nvme:Composite}", "temp_c{sensor=pch:0}"]
+)
+METRICS = len(METRIC_NAMES)
 PROCESSES = 20
 CHUNK_S = 100.0
 
@@ -65,7 +75,7 @@ def make_recording(path: Path, hours: float, seed: int = 1) -> Path:
         values[hit, :4] += 40
         metrics = pd.DataFrame({
             "ts": np.repeat(ts, METRICS), "host": "web-1",
-            "metric": np.tile([f"m{i:02d}" for i in range(METRICS)], n),
+            "metric": np.tile(METRIC_NAMES, n),
             "value": values.ravel()})
         processes = pd.DataFrame({
             "ts": np.repeat(ts, PROCESSES), "host": "web-1",
