@@ -303,8 +303,14 @@ def sorted_wasserstein(u: np.ndarray, v: np.ndarray) -> float:
     # sample, then one linear insert): twice as fast as a stable sort of both.
     at = np.searchsorted(u, v, side="right")
     merged = np.insert(u, at, v)
-    from_v = np.zeros(len(merged), dtype=bool)
-    from_v[at + np.arange(len(v))] = True
-    cdf_u = np.cumsum(~from_v)[:-1] / len(u)
-    cdf_v = np.cumsum(from_v)[:-1] / len(v)
-    return float(np.dot(np.abs(cdf_u - cdf_v), np.diff(merged)))
+    # How many values of v are at or before each step; integer cumsum (float cumsum is
+    # several times slower), then the exact counts as floats. No BLAS dot at the end: on a
+    # busy machine its threads cost more than the sum itself.
+    slots = at + np.arange(len(v))
+    from_v = np.zeros(len(merged) - 1, dtype=np.int64)
+    from_v[slots[slots < len(from_v)]] = 1
+    seen_v = np.cumsum(from_v).astype(np.float64)
+    seen_u = np.arange(1.0, len(merged)) - seen_v
+    gaps = np.abs(seen_u / len(u) - seen_v / len(v))
+    gaps *= np.diff(merged)
+    return float(gaps.sum())
