@@ -20,8 +20,9 @@ told in the evidence:
 - *relation*: how much of the incident the change's service explains — half the share of
   the signal, half the share of affected hosts on that service or on services depending
   on it (transitively; configured, named in alert text, or learned). Dependants count as
-  far as the service visibly suffers itself (``sqrt`` of its signal against half the most
-  affected service's), so one weak blip upstream does not claim a storm below. An
+  far as the service visibly suffers itself (``sqrt`` of its signal per affected host over
+  the most intensely affected service's), so a weak blip upstream does not claim a storm
+  below. An
   upstream service with no symptom of its own counts 0.3 if monitored, 0.8 if we cannot
   see it; a change naming no service 0.3; a change nothing links to it floors at 0.05;
 - *rarity* ``0.5 + 0.5·exp(-λ·lag)``, ``λ`` the service's changes per second over the

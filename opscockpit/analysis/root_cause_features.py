@@ -190,10 +190,18 @@ class Facts:
         own_symptoms = bool(own & self.affected)
         # A service explains its dependants' symptoms as far as it visibly suffers itself:
         # one weak blip upstream does not account for a storm below (a monitored upstream
-        # fault shows on the upstream too). Compared with the most affected service.
+        # fault shows on the upstream too). Intensity is signal per affected host (a db
+        # of one host is not "less affected" than a web tier of ten), compared with the
+        # most intensely affected service.
         support = 1.0
         if own_symptoms and per_service:
-            support = min(1.0, mine / (0.5 * max(per_service.values()))) ** 0.5
+            hosts_of: dict[str, int] = {}
+            for h in self.affected_hosts:
+                s = self.hosts.get(h, "")
+                hosts_of[s] = hosts_of.get(s, 0) + 1
+            intensity = {s: m / max(1, hosts_of.get(s, 0)) for s, m in per_service.items()}
+            mine_per_host = mine / max(1, sum(hosts_of.get(s, 0) for s in own))
+            support = min(1.0, mine_per_host / max(intensity.values())) ** 0.5
         share = (mine + support * others) / total if total else 0.0
         if self.affected_hosts:
             host_share = (own_hosts + support * (len(hits) - own_hosts)) / len(
