@@ -83,9 +83,10 @@ def default_analyzers() -> list[Analyzer]:
     from opscockpit.analyzers.anomalies import AnomalyAnalyzer
     from opscockpit.analyzers.models import ModelsAnalyzer
     from opscockpit.analyzers.pipelines import PipelinesAnalyzer
+    from opscockpit.analyzers.root_cause import RootCauseAnalyzer
     from opscockpit.analyzers.telemetry import TelemetryAnalyzer
 
     # Anomalies and model health raise alerts (and model changes), so the alert analyzer
     # comes after both.
     return [TelemetryAnalyzer(), AnomalyAnalyzer(), ModelsAnalyzer(), AlertsAnalyzer(),
-            PipelinesAnalyzer()]
+            PipelinesAnalyzer(), RootCauseAnalyzer()]

@@ -26,6 +26,8 @@ SECTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("alert_clusters", "noise"), "opscockpit.report.alerts:alerts_section"),
     (("pipelines", "dora", "changes"), "opscockpit.report.pipelines:pipelines_section"),
     (("models",), "opscockpit.report.models:models_section"),
+    (("root_cause_candidates", "root_cause_accuracy", "incidents"),
+     "opscockpit.report.root_cause:root_cause_section"),
 )
 ALL_KEYS = ("window", "hosts", "anomalies", "alert_clusters", "noise", "pipelines", "dora",
             "changes", "models", "timeline", "root_cause_candidates")
@@ -61,6 +63,10 @@ def build_report(store: Store, start: datetime | None = None,
     for key in ALL_KEYS:
         # A domain with no section yet is an empty list, never an invented figure.
         report.setdefault(key, {} if key in {"noise", "dora"} else [])
+    # Imported here: the root-cause module builds on this one.
+    from opscockpit.report.root_cause import attach_probable_causes
+
+    attach_probable_causes(report)
     notes = [
         {"ts": iso(ts), "kind": kind, "text": text, "target": target}
         for ts, kind, text, target in notes_in_window(store, window.start, window.end)

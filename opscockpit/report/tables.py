@@ -26,8 +26,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     "models": [("model", "model"), ("version", "version"), ("status", "status"),
                ("drifted features", "drifted_features")],
     "timeline": [("time", "ts"), ("kind", "kind"), ("what", "summary")],
-    "root_cause_candidates": [("rank", "rank"), ("kind", "kind"), ("candidate", "summary"),
-                              ("score", "score")],
+    "root_cause_candidates": [("incident", "incident"), ("rank", "rank"), ("kind", "kind"),
+                              ("candidate", "summary"), ("score", "score")],
 }
 TITLES = {
     "hosts": "Hosts", "anomalies": "Anomalies", "alert_clusters": "Alert clusters",

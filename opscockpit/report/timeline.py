@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-KINDS = ("change", "anomaly", "cluster_open", "cluster_close", "drift", "ci_failure", "note")
+KINDS = ("change", "anomaly", "cluster_open", "cause", "cluster_close", "drift", "ci_failure",
+         "note")
 
 
 def build_timeline(report: dict[str, Any], notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -43,6 +44,20 @@ def build_timeline(report: dict[str, Any], notes: list[dict[str, Any]]) -> list[
             events.append(_event(run["ts"], "ci_failure",
                                  f"{pipeline['repo']} {pipeline['workflow']} failed",
                                  run.get("url")))
+    tops = {c.get("incident"): c for c in report.get("root_cause_candidates", [])
+            if c.get("rank") == 1}
+    for incident in report.get("incidents", []):
+        top = tops.get(incident.get("id"))
+        if top is None or not incident.get("onset"):
+            continue
+        where = ", ".join(incident.get("services") or []) or "?"
+        lead = "" if top["kind"] == "symptom" else "likely cause "
+        event = _event(incident["onset"], "cause",
+                       f"incident on {where}: {lead}{top['summary']} ({top['score']:.2f})",
+                       top["ref"])
+        event["evidence"] = list(top.get("evidence", []))
+        event["cause_kind"] = top["kind"]
+        events.append(event)
     for note in notes:
         events.append(_event(note["ts"], "note", f"{note['kind']}: {note['text']}",
                              note.get("target") or None))

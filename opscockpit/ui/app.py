@@ -151,6 +151,8 @@ class CockpitApp(App[int]):
                                            snap.views.get("anomalies") if snap else None)
         for pane in self.main_screen.query(DomainPane):
             pane.show(snap.views.get(pane.id or "") if snap else None)
+        self.main_screen.query_one(AlertsPane).show_cause(
+            snap.views.get("root_cause") if snap else None)
 
     @property
     def main_screen(self) -> Screen[object]:

@@ -21,13 +21,16 @@ from textual.widgets.option_list import Option
 # Which pane an event kind jumps to.
 PANE_OF = {"change": "pipelines", "ci_failure": "pipelines", "anomaly": "telemetry",
            "cluster_open": "alerts", "cluster_close": "alerts", "drift": "models",
-           "note": "telemetry"}
+           "note": "telemetry", "cause": "alerts"}
+# A cause jumps to where its candidate lives: a change to its pipeline run, a series to it.
+CAUSE_PANE = {"deploy": "pipelines", "config": "pipelines", "model": "models",
+              "drift": "models", "anomaly": "telemetry", "symptom": "alerts"}
 KIND_LABEL = {"change": "CHANGE", "ci_failure": "CI FAIL", "anomaly": "ANOMALY",
               "cluster_open": "ALERTS", "cluster_close": "RESOLVED", "drift": "DRIFT",
-              "note": "NOTE"}
+              "note": "NOTE", "cause": "CAUSE"}
 KIND_STYLE = {"change": "bold yellow", "ci_failure": "red", "anomaly": "bold magenta",
               "cluster_open": "bold red", "cluster_close": "green", "drift": "cyan",
-              "note": "bold"}
+              "note": "bold", "cause": "bold reverse yellow"}
 ZOOMS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(days=1), None)
 
 
@@ -109,17 +112,20 @@ class TimelineScreen(Screen[Jump | None]):
             options.highlighted = len(self.shown) - 1  # the latest, where the trouble is
 
     def _line(self, event: dict[str, Any]) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
+        line = Text(overflow="ellipsis")
         line.append(f"{_ts(event['ts']):%H:%M:%S} ", style="dim")
         line.append(f"{KIND_LABEL.get(event['kind'], event['kind']):<9}",
                     style=KIND_STYLE.get(event["kind"], ""))
         line.append(str(event["summary"]))  # untrusted text: plain, never markup
+        for sentence in event.get("evidence", [])[:4]:
+            line.append(f"\n{'':18}{sentence}", style="dim")
         return line
 
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         event = self.shown[int(message.option.id or 0)]
-        self.dismiss(Jump(PANE_OF.get(event["kind"], "telemetry"), event.get("ref"),
-                          _ts(event["ts"])))
+        pane = (CAUSE_PANE.get(event.get("cause_kind", ""), "alerts")
+                if event["kind"] == "cause" else PANE_OF.get(event["kind"], "telemetry"))
+        self.dismiss(Jump(pane, event.get("ref"), _ts(event["ts"])))
 
     def action_zoom(self, step: int) -> None:
         self.zoom_index = min(len(ZOOMS) - 1, max(0, self.zoom_index + step))

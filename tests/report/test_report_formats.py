@@ -133,3 +133,17 @@ def test_report_errors_are_one_line(tmp_path: Path) -> None:
                           "--format", "pdf"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_the_sample_incident_is_explained_by_the_api_deploy(report: dict) -> None:
+    top = report["root_cause_candidates"][0]
+    assert (top["rank"], top["kind"], top["ref"]) == (1, "deploy",
+                                                      "github_actions:acme/api:9100025:1")
+    assert top["evidence"] and all(isinstance(e, str) for e in top["evidence"])
+    storm = max(report["alert_clusters"], key=lambda c: c["size"])
+    assert storm["probable_root_cause"]["ref"] == top["ref"]
+    causes = [e for e in report["timeline"] if e["kind"] == "cause"]
+    assert any(e["ref"] == top["ref"] and "likely cause deploy of api" in e["summary"]
+               for e in causes)
+    summary = render_markdown(report).split("## Root-cause candidates")[0]
+    assert "Most likely cause: deploy of api" in summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
@@ -20,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from opscockpit.analyzers.alerts_view import AlertsView, ClusterView
+from opscockpit.analyzers.root_cause import RootCauseView
 from opscockpit.ui.glyphs import UNICODE, Glyphs
 from opscockpit.ui.panes.alerts_drill import (
     MARK_BINDINGS,
@@ -71,6 +73,7 @@ class AlertsPane(DomainPane):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="alerts-noise")
+        yield Static(id="alerts-cause")
         yield FilterInput(placeholder=FILTER_HINT, id="alerts-filter", compact=True)
         yield Static(id="alerts-columns")
         yield OptionList(id="alerts-list", compact=True)
@@ -85,6 +88,21 @@ class AlertsPane(DomainPane):
             return  # the analyzer hands out the same view until something changed
         self.view = view
         self._refresh()
+
+    def show_cause(self, view: RootCauseView | None) -> None:
+        """The likely cause of the worst incident now, with its first piece of evidence."""
+        line = self.query_one("#alerts-cause", Static)
+        top = view.top if view is not None else None
+        line.display = top is not None
+        if top is None:
+            return
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("likely cause ", style="bold yellow")
+        text.append(top.summary)  # built from untrusted alert text: plain, never markup
+        text.append(f" ({top.score:.2f})", style="dim")
+        if top.evidence:
+            text.append("\n  " + top.evidence[0], style="dim")
+        line.update(text)
 
     def visible_clusters(self) -> list[ClusterView]:
         if self.view is None:
