@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 DATASETS = Path(
-    os.environ.get("OPSCOCKPIT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
+    os.environ.get("OPSCOCKPIT_DATASETS",
+                   Path(__file__).resolve().parents[2] / "shared" / "datasets")
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["run", "sources", "record", "replay", "report", "demo", "templates", "ingest", "ingest alerts", "ingest logs", "ingest metrics",
+SUBCOMMANDS = ["run", "sources", "record", "replay", "report", "demo", "templates",
+               "ingest", "ingest alerts", "ingest logs", "ingest metrics",
                "ingest runs", "ingest predictions"]
 
 
