@@ -52,6 +52,8 @@ class Config:
     readonly: bool = False
     sources: tuple[SourceConfig, ...] = ()
     thresholds: Thresholds = Thresholds()
+    # service -> the services it calls (``web -> api -> db``), for root-cause ranking.
+    depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
     path: Path | None = None
 
 
@@ -132,7 +134,7 @@ class _Locator:
 
 def _parse(raw: dict[str, Any], where: _Locator) -> Config:
     cockpit = raw.get("cockpit", {})
-    known_top = {"cockpit", "sources", "thresholds"}
+    known_top = {"cockpit", "sources", "thresholds", "topology"}
     for key in raw:
         if key not in known_top:
             raise where.error("", key, f"is unknown (expected one of {sorted(known_top)})")
@@ -159,7 +161,27 @@ def _parse(raw: dict[str, Any], where: _Locator) -> Config:
             raise where.error("cockpit", key, str(exc)) from None
     kwargs["sources"] = _sources(raw.get("sources", {}), where) or DEFAULT_SOURCES
     kwargs["thresholds"] = _thresholds(raw.get("thresholds", {}), where)
+    kwargs["depends_on"] = _topology(raw.get("topology", {}), where)
     return Config(**kwargs)
+
+
+def _topology(raw: Any, where: _Locator) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise where.error("", "topology", "should be a table")
+    for key in raw:
+        if key != "depends_on":
+            raise where.error("topology", key, "is unknown (known: depends_on)")
+    table = raw.get("depends_on", {})
+    if not isinstance(table, dict):
+        raise where.error("topology", "depends_on", "should be a table of service = [...]")
+    out: dict[str, tuple[str, ...]] = {}
+    for service, upstream in table.items():
+        if isinstance(upstream, str):
+            upstream = [upstream]
+        if not isinstance(upstream, list) or not all(isinstance(u, str) for u in upstream):
+            raise where.error("topology.depends_on", service, "should be a list of services")
+        out[str(service)] = tuple(upstream)
+    return out
 
 
 def _sources(raw: Any, where: _Locator) -> tuple[SourceConfig, ...]:

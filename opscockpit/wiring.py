@@ -49,7 +49,19 @@ def _interval(default_s: float, config: Config) -> float:
     return config.refresh_s if default_s <= 1.0 else max(default_s, config.refresh_s)
 
 
+def record_topology(config: Config, store: Store) -> None:
+    """Keep the configured dependencies in the store, where root-cause ranking reads them."""
+    if config.depends_on and not store.read_only:
+        import json
+
+        from opscockpit.store.root_cause_queries import DEPENDENCIES_META_KEY
+
+        store.set_meta(DEPENDENCIES_META_KEY,
+                       json.dumps({k: list(v) for k, v in config.depends_on.items()}))
+
+
 def build_engine(config: Config, store: Store, clock: Clock | None = None) -> Engine:
+    record_topology(config, store)
     wired = build_sources(config)
     return Engine(
         store,

@@ -84,3 +84,19 @@ def test_durations() -> None:
     assert parse_duration(2) == timedelta(seconds=2)
     with pytest.raises(ValueError):
         parse_duration("ten minutes")
+
+
+def test_topology_gives_service_dependencies(tmp_path: Path) -> None:
+    from opscockpit.store import Store
+    from opscockpit.store.root_cause_queries import DEPENDENCIES_META_KEY
+    from opscockpit.wiring import record_topology
+
+    path = _write(tmp_path, '[topology]\ndepends_on = {web = ["api"], api = "db"}\n')
+    config = load_config(path, env={})
+    assert config.depends_on == {"web": ("api",), "api": ("db",)}
+    store = Store.open(None)
+    record_topology(config, store)
+    assert store.get_meta(DEPENDENCIES_META_KEY) == '{"web": ["api"], "api": ["db"]}'
+    bad = _write(tmp_path, "[topology]\ndepends_on = {web = 3}\n")
+    with pytest.raises(ConfigError, match="depends_on.web"):
+        load_config(bad, env={})
