@@ -9,22 +9,21 @@ below it; enter drills into its features, and enter again into one feature's dis
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from opscockpit.analyzers.models_view import ModelsView, ModelView
 from opscockpit.ui.glyphs import UNICODE, Glyphs
-from opscockpit.ui.panes.empty import DomainPane
 from opscockpit.ui.panes.models_drill import ModelDrill, ModelScreen
 from opscockpit.ui.panes.models_text import columns_for, model_cells, model_detail, subtitle
+from opscockpit.ui.panes.table_pane import TablePane
 
 
-class ModelsPane(DomainPane):
+class ModelsPane(TablePane):
     what = "model"
+    table_id = "models-table"
+    drill_screen = ModelDrill
 
     DEFAULT_CSS = """
     ModelsPane #models-table {
@@ -41,8 +40,6 @@ class ModelsPane(DomainPane):
     def __init__(self) -> None:
         super().__init__("Models", id="models")
         self.view: ModelsView | None = None
-        self.zoomed = False
-        self._width = 0
         self._keys: dict[str, tuple[str, str]] = {}
 
     @property
@@ -58,32 +55,6 @@ class ModelsPane(DomainPane):
         yield Static("", id="models-detail")
 
     # --- input from the app ----------------------------------------------------------
-    def render_view(self, view: Any) -> None:
-        if view == self.view and self._width == self._table_width():
-            return  # nothing new: skip the repaint
-        self.view = view
-        self._refresh()
-        for screen in self.app.screen_stack:
-            if isinstance(screen, ModelDrill):
-                screen.update_view(view)
-
-    def zoom_changed(self, zoomed: bool) -> None:
-        self.zoomed = zoomed
-        table = self.query_one("#models-table", DataTable)
-        table.can_focus = zoomed
-        table.show_cursor = zoomed
-        table.show_header = zoomed
-        self._refresh()
-        if zoomed and self.view is not None:
-            table.focus()
-
-    def on_resize(self, event: Resize) -> None:
-        self._refresh()
-
-    # --- drawing ---------------------------------------------------------------------
-    def _table_width(self) -> int:
-        return max(10, (self.content_size.width or 30) - (1 if self.zoomed else 0))
-
     def _refresh(self) -> None:
         if self.view is None:
             return

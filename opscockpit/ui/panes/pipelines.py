@@ -13,13 +13,12 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from opscockpit.analyzers.pipelines import PipeKey, PipelineLine, PipelinesView
 from opscockpit.sources.base import HealthState, SourceHealth
 from opscockpit.ui.glyphs import UNICODE, Glyphs
-from opscockpit.ui.panes.empty import CONFIG_HINT, DomainPane
+from opscockpit.ui.panes.empty import CONFIG_HINT
 from opscockpit.ui.panes.pipelines_drill import PipelineDrill, RunsScreen
 from opscockpit.ui.panes.pipelines_text import (
     CI_KINDS,
@@ -29,10 +28,14 @@ from opscockpit.ui.panes.pipelines_text import (
     pipeline_cells,
     pipeline_detail,
 )
+from opscockpit.ui.panes.table_pane import TablePane
 
 
-class PipelinesPane(DomainPane):
+class PipelinesPane(TablePane):
     what = "CI pipeline"
+    table_id = "pipelines-table"
+    drill_screen = PipelineDrill
+    fallback_width = 40
 
     DEFAULT_CSS = """
     PipelinesPane #pipelines-dora, PipelinesPane #pipelines-health,
@@ -57,9 +60,7 @@ class PipelinesPane(DomainPane):
         super().__init__("Pipelines", id="pipelines")
         self.view: PipelinesView | None = None
         self.health: tuple[SourceHealth, ...] = ()
-        self.zoomed = False
         self._keys: dict[str, PipeKey] = {}
-        self._width = 0
 
     @property
     def glyphs(self) -> Glyphs:
@@ -85,32 +86,8 @@ class PipelinesPane(DomainPane):
         if view is None:
             self._show_waiting()
 
-    def render_view(self, view: Any) -> None:
-        if view == self.view and self._width == self._table_width():
-            self._show_health()
-            return
-        self.view = view
-        self._refresh()
-        for screen in self.app.screen_stack:
-            if isinstance(screen, PipelineDrill):
-                screen.update_view(view)
-
-    def zoom_changed(self, zoomed: bool) -> None:
-        self.zoomed = zoomed
-        table = self.query_one("#pipelines-table", DataTable)
-        table.can_focus = zoomed
-        table.show_cursor = zoomed
-        table.show_header = zoomed
-        self._refresh()
-        if zoomed and self.view is not None:
-            table.focus()
-
-    def on_resize(self, event: Resize) -> None:
-        self._refresh()
-
-    # --- drawing ---------------------------------------------------------------------
-    def _table_width(self) -> int:
-        return max(10, (self.content_size.width or 40) - (1 if self.zoomed else 0))
+    def _unchanged(self) -> None:
+        self._show_health()  # a source's health can change while its data does not
 
     def _refresh(self) -> None:
         self._show_health()
