@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from opscockpit.sources.base import SourceError
+from opscockpit.sources.base import Option, SourceError
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -363,3 +363,11 @@ class SeenRuns:
     def rollback(self) -> None:
         """A failed poll forgets what it saw, so the next poll sends it again."""
         self._next = {}
+
+
+# What every CI source takes beside its own: deploy rules and how hard to try a request.
+CI_OPTIONS: tuple[Option, ...] = (
+    Option("deploys", list, [], help="deploy rules (see deploy_rules.py)"),
+    Option("timeout_s", float, 10.0, help="per request"),
+    Option("retries", int, 3, help="tries per request on 5xx and timeouts"),
+)

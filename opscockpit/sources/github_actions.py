@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from opscockpit.records import PipelineJob, PipelineRun
 from opscockpit.sources.base import Batch, Option, Source
 from opscockpit.sources.ci_http import (
+    CI_OPTIONS,
     CiHttp,
     HttpHooks,
     RetryPolicy,
@@ -143,9 +144,7 @@ class GitHubActionsSource(Source):
         Option("per_page", int, 50, help="runs per page (GitHub allows 1-100)"),
         Option("max_pages", int, 3, help="pages read per repo and poll"),
         Option("jobs", bool, True, help="also read the jobs of new or changed runs"),
-        Option("deploys", list, [], help="deploy rules (see deploy_rules.py)"),
-        Option("timeout_s", float, 10.0, help="per request"),
-        Option("retries", int, 3, help="tries per request on 5xx and timeouts"),
+        *CI_OPTIONS,
     )
     default_interval_s: ClassVar[float] = 60.0
     default_timeout_s: ClassVar[float] = 60.0

@@ -20,6 +20,7 @@ import httpx
 from opscockpit.records import PipelineJob, PipelineRun
 from opscockpit.sources.base import Batch, Option, Source, SourceError
 from opscockpit.sources.ci_http import (
+    CI_OPTIONS,
     CiHttp,
     HttpHooks,
     RetryPolicy,
@@ -199,9 +200,7 @@ class GitLabCISource(Source):
         Option("per_page", int, 50, help="pipelines per page (GitLab allows 1-100)"),
         Option("max_pages", int, 3, help="pages read per project and poll"),
         Option("jobs", bool, True, help="also read the jobs of new or changed pipelines"),
-        Option("deploys", list, [], help="deploy rules (see deploy_rules.py)"),
-        Option("timeout_s", float, 10.0, help="per request"),
-        Option("retries", int, 3, help="tries per request on 5xx and timeouts"),
+        *CI_OPTIONS,
     )
     default_interval_s: ClassVar[float] = 60.0
     default_timeout_s: ClassVar[float] = 60.0

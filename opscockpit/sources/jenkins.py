@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from opscockpit.records import PipelineJob, PipelineRun
 from opscockpit.sources.base import Batch, Option, Source
 from opscockpit.sources.ci_http import (
+    CI_OPTIONS,
     CiHttp,
     HttpHooks,
     RetryPolicy,
@@ -250,9 +251,7 @@ class JenkinsSource(Source):
         Option("max_builds", int, 25, help="recent builds read per job and poll"),
         Option("stages", bool, False,
                help="read Pipeline stages as jobs (needs the Pipeline Stage View plugin)"),
-        Option("deploys", list, [], help="deploy rules (see deploy_rules.py)"),
-        Option("timeout_s", float, 10.0, help="per request"),
-        Option("retries", int, 3, help="tries per request on 5xx and timeouts"),
+        *CI_OPTIONS,
     )
     default_interval_s: ClassVar[float] = 60.0
     default_timeout_s: ClassVar[float] = 120.0
