@@ -43,3 +43,27 @@ def test_live_cockpit_path_stays_free_of_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_running_live_engine_on_a_quiet_host_stays_free_of_pandas() -> None:
+    """Analyzers load pandas only once there is something for them to analyse."""
+    code = """
+import asyncio, sys
+from opscockpit.engine import Engine, Scheduled
+from opscockpit.sources.host import HostSource
+from opscockpit.store import Store
+
+async def main():
+    engine = Engine(Store.open(None), [Scheduled(HostSource("host"), 0.2, 5)], refresh_s=0.2)
+    task = asyncio.create_task(engine.run())
+    await asyncio.sleep(2)
+    engine.stop()
+    await task
+    assert engine.last_snapshot is not None and engine.last_snapshot.telemetry
+
+asyncio.run(main())
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("pandas", "pyarrow"))))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == ""

@@ -46,7 +46,14 @@ class RootCauseAnalyzer(Analyzer):
     def __init__(self) -> None:
         self._view: RootCauseView | None = None
         self._computed_at: datetime | None = None
-        self._dirty = True
+        # Nothing to explain until symptoms or changes arrive: ranking loads pandas, and a
+        # quiet host's cockpit should not pay for it.
+        self._dirty = False
+
+    def restore(self, store: Store) -> None:
+        from opscockpit.store.root_cause_queries import has_symptoms
+
+        self._dirty = has_symptoms(store)
 
     def observe(self, batch: Batch, now: datetime) -> Batch | None:
         if batch.alerts or batch.anomalies or batch.changes or batch.frames.keys() & {
@@ -55,10 +62,11 @@ class RootCauseAnalyzer(Analyzer):
         return None
 
     def view(self, store: Store, now: datetime) -> RootCauseView | None:
-        fresh = ((self._computed_at is not None and not self._dirty)
-                 or (self._computed_at is not None and now - self._computed_at < REFRESH
-                 and now >= self._computed_at))
-        if fresh:
+        if not self._dirty:
+            return self._view
+        recent = (self._computed_at is not None and self._computed_at <= now
+                  and now - self._computed_at < REFRESH)
+        if recent:
             return self._view
         self._view = compute(store, now)
         self._computed_at, self._dirty = now, False

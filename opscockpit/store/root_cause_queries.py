@@ -64,3 +64,9 @@ def configured_dependencies(store: Store) -> dict[str, list[str]]:
         return {}
     return {str(k): [str(u) for u in (v if isinstance(v, list) else [v])]
             for k, v in parsed.items()}
+
+
+def has_symptoms(store: Store) -> bool:
+    """Whether the store holds anything root-cause ranking could explain."""
+    row = store.rows("SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM anomalies)")
+    return bool(row and row[0][0])
