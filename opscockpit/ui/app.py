@@ -144,6 +144,8 @@ class CockpitApp(App[int]):
         self.notify(f"{message.annotation.kind} stored")
 
     def _render_snapshot(self) -> None:
+        if not self.screen_stack or not self.main_screen.query(StatusBar):
+            return  # shutting down: the cockpit's widgets are already gone
         snap = self.snapshot
         self.main_screen.query_one(StatusBar).show(snap, frozen=self.frozen,
                                        recording=self.recorder is not None)
@@ -278,8 +280,11 @@ class CockpitApp(App[int]):
 
     # --- replay ------------------------------------------------------------------
     def _show_replay(self) -> None:
-        if self.replay is not None:
-            self.main_screen.query_one(ReplayBar).show(self.replay.state())
+        if self.replay is None:
+            return
+        # query, not query_one: the timer may tick once more while the app shuts down.
+        for bar in self.main_screen.query(ReplayBar):
+            bar.show(self.replay.state())
 
     def _replay_changed(self) -> None:
         self._show_replay()
