@@ -91,14 +91,8 @@ class ModelsPane(TablePane):
         detail.update(model_detail(model, self.glyphs) if model else "")
 
     def _selected(self) -> tuple[str, str] | None:
-        table = self.query_one("#models-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key
-        except Exception:  # no cursor yet
-            return None
-        return self._keys.get(str(row_key.value))
+        key: tuple[str, str] | None = self._selected_key()
+        return key
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

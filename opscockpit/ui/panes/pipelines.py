@@ -186,16 +186,6 @@ class PipelinesPane(TablePane):
             text.append("\n")
         hint.update(text)
 
-    def _selected_key(self) -> PipeKey | None:
-        table = self.query_one("#pipelines-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key
-        except Exception:  # no cursor yet
-            return None
-        return self._keys.get(str(row_key.value))
-
     # --- drilling --------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -50,6 +50,17 @@ class TablePane(DomainPane):
     def on_resize(self, event: Resize) -> None:
         self._refresh()
 
+    def _selected_key(self) -> Any:
+        """What the highlighted row stands for (``self._keys`` maps row keys to it)."""
+        table = self.query_one(f"#{self.table_id}", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            row_key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key
+        except Exception:  # no cursor yet
+            return None
+        return getattr(self, "_keys", {}).get(str(row_key.value))
+
     def _table_width(self) -> int:
         return max(10, (self.content_size.width or self.fallback_width)
                    - (1 if self.zoomed else 0))
