@@ -16,8 +16,9 @@ from opscockpit.commands import ingest as ingest_command
 from opscockpit.commands import record as record_command
 from opscockpit.commands import replay as replay_command
 from opscockpit.commands import report as report_command
+from opscockpit.commands import serve as serve_command
 from opscockpit.commands import templates as templates_command
-from opscockpit.commands.common import CliError, ConfigOption, DbOption, open_store
+from opscockpit.commands.common import CliError, ConfigOption, DbOption, has_terminal, open_store
 from opscockpit.config import Config, ConfigError, load_config
 from opscockpit.store import StoreError
 
@@ -42,6 +43,7 @@ app.add_typer(ingest_command.app, name="ingest")
 app.command(epilog="Example: opscockpit record --out incident.duckdb --duration 10m")(
     record_command.record)
 app.command(epilog="Example: opscockpit demo --speed 60")(demo_command.demo)
+app.command(epilog="Example: opscockpit serve --port 8000 --readonly")(serve_command.serve)
 app.command(name="templates",
             epilog="Example: opscockpit templates HDFS_2k.log --out HDFS_structured.csv")(
     templates_command.templates)
@@ -83,7 +85,7 @@ def run(
     cfg = _config(config, db=db, refresh=refresh, readonly=readonly)
     if record is not None and record.exists():
         raise CliError(f"recording {record} already exists: choose another --record", code=2)
-    if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
+    if not has_terminal():
         raise CliError("the cockpit needs a terminal; for headless use see `opscockpit --help`")
     # Read-only keeps live samples in memory: DuckDB cannot share a file with a writer.
     store = open_store(None if cfg.readonly else cfg.store)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["run", "sources", "record", "replay", "report", "demo", "templates",
+SUBCOMMANDS = ["run", "sources", "record", "replay", "report", "demo", "templates", "serve",
                "ingest", "ingest alerts", "ingest logs", "ingest metrics",
                "ingest runs", "ingest predictions"]
 

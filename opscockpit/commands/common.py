@@ -36,6 +36,14 @@ def open_store(path: Path | None, *, read_only: bool = False) -> Store:
         raise CliError(str(exc)) from None
 
 
+def has_terminal() -> bool:
+    """Whether the cockpit can draw: a tty, or a driver that brings its own (serve)."""
+    import os
+
+    return (sys.stdout.isatty() or bool(os.environ.get("TEXTUAL_DRIVER"))
+            or bool(os.environ.get("OPSCOCKPIT_FORCE_TUI")))
+
+
 def interactive() -> bool:
     """A progress bar only when a person is watching a real terminal."""
     import os

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from opscockpit.commands.common import CliError
+from opscockpit.commands.common import CliError, has_terminal
 
 INCIDENT = Path(__file__).resolve().parents[2] / "sample_data" / "incident"
 # Start a little before the deploy that causes the incident.
@@ -62,11 +60,11 @@ def demo(
     from opscockpit.commands.replay import _parse_at, run_replay
 
     start = _parse_at(at)
-    if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI") and keep is None:
+    if not has_terminal() and keep is None:
         raise CliError("demo needs a terminal (or --keep FILE to only build the recording)")
     with tempfile.TemporaryDirectory(prefix="opscockpit-demo-") as tmp:
         recording = build_incident_recording(keep or Path(tmp) / "incident.duckdb")
-        if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
+        if not has_terminal():
             typer.echo(f"recording of the sample incident written to {recording}")
             return
         run_replay(recording, speed=speed, at=start, paused=False)

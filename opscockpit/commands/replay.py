@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from opscockpit.commands.common import CliError, open_store
+from opscockpit.commands.common import CliError, has_terminal, open_store
 
 
 def replay(
@@ -27,7 +25,7 @@ def replay(
         raise CliError(f"recording {recording} does not exist", code=2)
     if not 1 <= speed <= 10_000:
         raise CliError("--speed should be between 1 and 10000", code=2)
-    if not sys.stdout.isatty() and not os.environ.get("OPSCOCKPIT_FORCE_TUI"):
+    if not has_terminal():
         raise CliError("replay needs a terminal; for a headless summary use `opscockpit report`")
     run_replay(recording, speed=speed, at=start, paused=paused)
 
