@@ -10,6 +10,8 @@ import pandas as pd
 from opscockpit.analysis.alert_cluster_state import CLUSTER_COLUMNS
 from opscockpit.analysis.alert_clusters import AlertClusterer, cluster_alerts
 from opscockpit.analysis.noise import noise_report
+from opscockpit.records import Alert
+from tests.analyzers.storm import background, web_api_storm
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 
@@ -22,30 +24,20 @@ def _alert(t: float, aid: str, host: str, service: str, title: str, message: str
             "status": status, "ends_at": pd.NaT}
 
 
+def _row(alert: Alert) -> dict:
+    """A record as the frame row the clusterer reads."""
+    return {"ts": pd.Timestamp(alert.ts), "id": alert.id, "source": alert.source,
+            "severity": alert.severity.value, "host": alert.host, "service": alert.service,
+            "title": alert.title, "message": alert.message, "labels": "{}",
+            "fingerprint": alert.fingerprint, "status": alert.status, "ends_at": pd.NaT}
+
+
 def _background() -> list[dict]:
-    # A disk warning on web-1 every ten minutes for six hours: steady background.
-    return [_alert(i * 600, f"bg{i}", "web-1", "web", "DiskUsageHigh",
-                   f"Disk /var usage {90 + i % 5}% on web-1", "warning", fp="disk-web-1")
-            for i in range(36)]
+    return [_row(a) for a in background()]
 
 
 def _web_api_storm(rng: random.Random, start: float, prefix: str = "s") -> list[dict]:
-    shapes = [
-        ("web", "HTTP5xxRate", lambda h: f"HTTP 5xx rate {rng.uniform(5, 30):.1f}% on {h}"),
-        ("web", "UpstreamTimeout", lambda h: f"upstream api timed out after {rng.randint(1000, 5000)}ms"),  # noqa: E501
-        ("api", "PoolExhausted", lambda h: f"pool exhausted: {rng.randint(90, 100)}/100"),
-        ("api", "LatencySLO", lambda h: f"p99 latency {rng.uniform(1, 4):.2f}s above 1s SLO"),
-        ("web", "HealthCheck", lambda h: f"health check failed for {h}:8080"),
-    ]
-    hosts = {"web": ["web-1", "web-2", "web-3"], "api": ["api-1", "api-2"]}
-    rows, t, n = [], start, 0
-    while t < start + 600:
-        service, title, message = shapes[n % 5] if n < 5 else rng.choice(shapes)
-        host = rng.choice(hosts[service])
-        rows.append(_alert(t, f"{prefix}{n}", host, service, title, message(host), "critical"))
-        n += 1
-        t += rng.uniform(1, 6)
-    return rows
+    return [_row(a) for a in web_api_storm(start=start, prefix=prefix, rng=rng)]
 
 
 def _billing_storm(rng: random.Random, start: float) -> list[dict]:

@@ -30,9 +30,13 @@ def flapping(start: float = 0.0) -> list[Alert]:
             for i in range(12)]
 
 
-def web_api_storm(seed: int = 7, start: float = 3 * 3600, prefix: str = "s") -> list[Alert]:
-    """Five message shapes on web and api, bursting together for ten minutes."""
-    rng = random.Random(seed)
+def web_api_storm(seed: int = 7, start: float = 3 * 3600, prefix: str = "s",
+                  rng: random.Random | None = None) -> list[Alert]:
+    """Five message shapes on web and api, bursting together for ten minutes.
+
+    ``rng`` lets a caller draw several storms from one stream (its own ``seed`` then unused).
+    """
+    rng = rng or random.Random(seed)
     shapes = [
         ("web", "HTTP5xxRate", lambda h: f"HTTP 5xx rate {rng.uniform(5, 30):.1f}% on {h}"),
         ("web", "UpstreamTimeout",
