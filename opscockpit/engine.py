@@ -213,7 +213,6 @@ class Engine:
             live=self.clock.live,
             health=self.health,
             views=views,
-            store_path=self.store.path,
             readonly=self.store.read_only,
         )
 

@@ -52,7 +52,6 @@ class Snapshot:
     live: bool
     health: tuple[SourceHealth, ...] = ()
     views: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    store_path: str = ""
     readonly: bool = False
 
     def __post_init__(self) -> None:

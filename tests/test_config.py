@@ -98,5 +98,5 @@ def test_topology_gives_service_dependencies(tmp_path: Path) -> None:
     record_topology(config, store)
     assert store.get_meta(DEPENDENCIES_META_KEY) == '{"web": ["api"], "api": ["db"]}'
     bad = _write(tmp_path, "[topology]\ndepends_on = {web = 3}\n")
-    with pytest.raises(ConfigError, match="depends_on.web"):
+    with pytest.raises(ConfigError, match=r"depends_on\.web"):
         load_config(bad, env={})

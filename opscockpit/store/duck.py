@@ -78,23 +78,17 @@ class Store:
                 f"store {self.path} has schema v{version}, this opscockpit needs "
                 f"v{SCHEMA_VERSION}: open it once without --readonly to migrate it"
             )
-        with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                self._con.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version "
-                    "(version INTEGER, applied_at TIMESTAMPTZ DEFAULT now())"
-                )
-                for number, statements in enumerate(MIGRATIONS, start=1):
-                    if number <= version:
-                        continue
-                    for statement in statements:
-                        self._con.execute(statement)
-                    self._con.execute("INSERT INTO schema_version (version) VALUES (?)", [number])
-                self._con.execute("COMMIT")
-            except Exception:
-                self._con.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER, applied_at TIMESTAMPTZ DEFAULT now())"
+            )
+            for number, statements in enumerate(MIGRATIONS, start=1):
+                if number <= version:
+                    continue
+                for statement in statements:
+                    self._con.execute(statement)
+                self._con.execute("INSERT INTO schema_version (version) VALUES (?)", [number])
 
     @property
     def schema_version(self) -> int:
@@ -122,21 +116,15 @@ class Store:
         """Append every record of a batch: one statement per table, all or nothing."""
         written = 0
         self._writable()
-        with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                for attr, table in BATCH_TABLES.items():
-                    records = getattr(batch, attr)
-                    if records:
-                        columns = records_to_columns(table, records)
-                        self._con.execute(self._insert(table), [*columns, origin])
-                        written += len(records)
-                for table, frame in batch.frames.items():
-                    written += self._append_frame_locked(table, frame, origin)
-            except Exception:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
+        with self._transaction():
+            for attr, table in BATCH_TABLES.items():
+                records = getattr(batch, attr)
+                if records:
+                    columns = records_to_columns(table, records)
+                    self._con.execute(self._insert(table), [*columns, origin])
+                    written += len(records)
+            for table, frame in batch.frames.items():
+                written += self._append_frame_locked(table, frame, origin)
         return written
 
     def _insert(self, table: str) -> str:
@@ -277,8 +265,8 @@ class Store:
         return row[0], row[1]
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self._writable()
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing, under the lock (migrations bypass the read-only check)."""
         with self._lock:
             self._con.execute("BEGIN TRANSACTION")
             try:

@@ -47,5 +47,4 @@ def fixed_snapshot(host: str = "web-1", *, anomalies: bool = False) -> Snapshot:
     views: dict[str, object] = {"telemetry": (view,)}
     if anomalies:
         views["anomalies"] = fixed_anomalies(host)
-    return Snapshot(now=AT, live=True, health=health, views=views,
-                    store_path=":memory:")
+    return Snapshot(now=AT, live=True, health=health, views=views)
