@@ -8,7 +8,7 @@ values of the reference window (the same ``size`` values, ``lag`` behind the pre
 the tails judge against) and says how much of their variance the line explains (R²). A
 detector can then ask whether a level is surprising *around the line* too, and do so only
 when the line is a good description of the window (a stationary or seasonal series has an
-R² near 0 over a week, so nothing changes for it).
+R² near 0 over weeks, so nothing changes for it).
 
 The sums are kept relative to a shift (re-centred every ``size`` values from the window
 itself), so large values with a small spread (bytes counters) do not lose the variance to
