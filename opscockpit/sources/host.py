@@ -6,7 +6,6 @@ import os
 import socket
 import time
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import psutil
@@ -15,22 +14,13 @@ from opscockpit.clock import WallClock
 from opscockpit.records import MetricSample, ProcessSample
 from opscockpit.sources.base import Batch, Option, Source
 from opscockpit.sources.counter_rates import CounterRates
+from opscockpit.sources.process_table import process_table
 
 # Pseudo and container file systems whose usage says nothing about the host's disks.
 _SKIP_FSTYPES = frozenset(
     {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2",
      "autofs", "devpts", "mqueue", "tracefs", "debugfs", "securityfs", "fusectl", "nsfs"}
 )
-
-
-@lru_cache(maxsize=512)
-def _user_name(uid: int) -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
 
 
 class HostSource(Source):
@@ -51,8 +41,8 @@ class HostSource(Source):
         self._io_rates = CounterRates()
         # The first cpu_percent(None) call only primes psutil's counters.
         psutil.cpu_percent(interval=None, percpu=True)
-        for proc in psutil.process_iter(["cpu_percent"]):
-            proc.info  # noqa: B018 - primes per-process CPU counters
+        self._process_table = process_table()
+        self._memory_total = psutil.virtual_memory().total or 1
 
     def poll(self, since: datetime | None) -> Batch:
         ts = self._clock.now()
@@ -129,22 +119,13 @@ class HostSource(Source):
         return out
 
     def _processes(self, ts: datetime) -> list[ProcessSample]:
-        rows: list[ProcessSample] = []
-        total = psutil.virtual_memory().total or 1
-        # uids + a cached name lookup: psutil's username does a passwd lookup per process.
-        for proc in psutil.process_iter(["pid", "name", "uids", "cpu_percent", "memory_info"]):
-            info = proc.info
-            mem_info = info.get("memory_info")
-            rss = int(mem_info.rss) if mem_info is not None else 0
-            uids = info.get("uids")
-            rows.append(
-                ProcessSample(
-                    ts=ts, host=self.host, pid=int(info["pid"]), name=info.get("name") or "?",
-                    user=_user_name(uids.real) if uids is not None else "",
-                    cpu_pct=float(info.get("cpu_percent") or 0.0),
-                    mem_pct=100.0 * rss / total, rss_bytes=rss,
-                )
-            )
+        total = self._memory_total
+        rows = [
+            ProcessSample(ts=ts, host=self.host, pid=p.pid, name=p.name, user=p.user,
+                          cpu_pct=p.cpu_pct, mem_pct=100.0 * p.rss_bytes / total,
+                          rss_bytes=p.rss_bytes)
+            for p in self._process_table.scan()
+        ]
         n = self.settings["top_processes"]
         by_cpu = sorted(rows, key=lambda p: p.cpu_pct, reverse=True)[:n]
         by_mem = sorted(rows, key=lambda p: p.mem_pct, reverse=True)[:n]
