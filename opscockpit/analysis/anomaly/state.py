@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from opscockpit.analysis.anomaly.detector import SeriesDetector
 
 # 2: trend residuals and lines, young-series tails, episode band and tracker clocks.
-STATE_VERSION = 2
+# 3: the seasonal statistics' own, longer mean (``season_span``, ``season_recent``).
+STATE_VERSION = 3
 
 D = TypeVar("D", bound="SeriesDetector")
 
@@ -37,6 +38,7 @@ def dump_detector(d: SeriesDetector) -> dict[str, Any]:
         "lag": d.lag,
         "level_span": d.level_span,
         "spread_span": d.spread_span,
+        "season_span": d.season_span,
         "jump_alpha": d.jump_alpha,
         "seasons": list(d.seasons),
         "count": d.count,
@@ -46,6 +48,7 @@ def dump_detector(d: SeriesDetector) -> dict[str, Any]:
         "last_seconds": d._last_seconds,
         "recent": list(d._recent),
         "steps": list(d._steps),
+        "season_recent": list(d._season_recent),
         "gaps": list(d._gaps),
         "step": d._step,
         "phases": {name: memory.to_state() for name, memory in d._phases.items()},
@@ -70,6 +73,7 @@ def load_detector(cls: type[D], state: dict[str, Any]) -> D:
         lag=int(state["lag"]),
         level_span=int(state["level_span"]),
         spread_span=int(state["spread_span"]),
+        season_span=int(state["season_span"]),
         jump_alpha=float(state["jump_alpha"]),
         seasons=tuple(state["seasons"]),
     )
@@ -80,6 +84,7 @@ def load_detector(cls: type[D], state: dict[str, Any]) -> D:
     out._last_seconds = _float_or_none(state["last_seconds"])
     out._recent.extend(float(v) for v in state["recent"])
     out._steps.extend(float(v) for v in state["steps"])
+    out._season_recent.extend(float(v) for v in state["season_recent"])
     out._gaps = [float(v) for v in state["gaps"]]
     out._step = _float_or_none(state["step"])
     out._phases = {k: PhaseMemory.from_state(v) for k, v in state["phases"].items()}
