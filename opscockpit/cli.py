@@ -22,6 +22,10 @@ from opscockpit.commands.common import CliError, ConfigOption, DbOption, has_ter
 from opscockpit.config import Config, ConfigError, load_config
 from opscockpit.store import StoreError
 
+# The live cockpit writes its samples every few seconds rather than every poll: one
+# transaction per poll was the largest cost of the live view after the process scan.
+LIVE_APPEND_HOLD_S = 5.0
+
 app = typer.Typer(
     name="opscockpit",
     help="A terminal cockpit: host telemetry, alert clusters, CI pipelines and ML model health.",
@@ -89,6 +93,7 @@ def run(
         raise CliError("the cockpit needs a terminal; for headless use see `opscockpit --help`")
     # Read-only keeps live samples in memory: DuckDB cannot share a file with a writer.
     store = open_store(None if cfg.readonly else cfg.store)
+    store.hold_appends(LIVE_APPEND_HOLD_S)
     try:
         from opscockpit.ui.app import CockpitApp
         from opscockpit.ui.theme import choose_theme

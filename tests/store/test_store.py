@@ -180,3 +180,36 @@ def test_analyzer_state_survives_reopening(tmp_path: Path) -> None:
     with Store.open(path, read_only=True) as store:
         assert store.load_state("alerts") == {"clusters": [1, 2], "seen": {"a": 1.5}}
         assert store.load_state("nope") is None
+
+
+def test_held_appends_are_seen_by_every_reader_and_written_by_close(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    store = Store.open(path)
+    store.hold_appends(3600.0)
+    for i in range(3):
+        store.append(Batch(metrics=[MetricSample(T0 + timedelta(seconds=i), "h", "cpu_pct", i)]))
+        store.append(Batch(metrics=[MetricSample(T0 + timedelta(seconds=i), "h", "x", -1.0)]),
+                     origin="derived")
+    other = duckdb.connect(str(path))  # the same database, through its own connection
+    assert other.execute("SELECT count(*) FROM metrics").fetchone() == (0,)  # held
+    assert store.window("metrics", where={"metric": "cpu_pct"})["value"].tolist() == [0, 1, 2]
+    assert other.execute("SELECT count(*) FROM metrics").fetchone() == (6,)  # written
+    other.close()
+    store.append(Batch(metrics=[MetricSample(T0 + timedelta(seconds=9), "h", "cpu_pct", 9.0)]))
+    store.close()
+    with Store.open(path, read_only=True) as reopened:
+        frame = reopened.window("metrics")
+        assert frame[frame.metric == "cpu_pct"]["value"].tolist() == [0, 1, 2, 9]
+        assert set(frame[frame.metric == "x"]["origin"]) == {"derived"}
+
+
+def test_held_appends_are_written_once_they_are_old_enough(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "held.duckdb")
+    store.hold_appends(0.05)
+    other = duckdb.connect(str(tmp_path / "held.duckdb"))
+    store.append(Batch(metrics=[MetricSample(T0, "h", "cpu_pct", 1.0)]))
+    time.sleep(0.06)
+    store.append(Batch(metrics=[MetricSample(T0, "h", "cpu_pct", 2.0)]))
+    assert other.execute("SELECT count(*) FROM metrics").fetchone() == (2,)
+    other.close()
+    store.close()
