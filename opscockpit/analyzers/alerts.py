@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+NO_ALERTS_RECHECK = timedelta(minutes=1)
 _ROW_TEXT = ("id", "title", "message", "fingerprint", "host", "service", "severity", "status")
 Feedback = tuple[datetime, str, str, str]  # ts, kind, target cluster, note
 
@@ -88,6 +89,9 @@ class AlertsAnalyzer(Analyzer):
         self._last_stat: datetime | None = None
         self._version = 0
         self._cache: tuple[tuple[Any, ...], AlertsView] | None = None
+        # When the store was last found without alerts: alerts reach it through observe
+        # (which starts the clusterer), so it is asked again only once a minute.
+        self._none_at: datetime | None = None
         self._members: dict[str, tuple[int, tuple[AlertMember, ...]]] = {}
 
     # --- learning ----------------------------------------------------------------
@@ -175,6 +179,7 @@ class AlertsAnalyzer(Analyzer):
 
     def restore(self, store: Store) -> None:
         with self._lock:
+            self._none_at = None
             state = store.load_state(self.name)
             since: datetime | None = None
             if state is not None:
@@ -216,7 +221,11 @@ class AlertsAnalyzer(Analyzer):
     def view(self, store: Store, now: datetime) -> AlertsView | None:
         with self._lock:
             if self._clusterer is None:
+                none_at = self._none_at
+                if none_at is not None and timedelta(0) <= now - none_at < NO_ALERTS_RECHECK:
+                    return None
                 if not has_alerts(store):
+                    self._none_at = now
                     return None
                 return AlertsView(at=now, bucket_s=self.bucket_s, clusters=(),
                                   noise=NoiseFigures(0, 0, 0.0, 0, 0.0),

@@ -25,6 +25,7 @@ from opscockpit.store.anomaly_queries import recent_anomalies
 SKIPPED_PREFIXES = ("cpu_pct{core=", "mem_total_bytes", "mem_used_bytes", "swap_used_bytes",
                     "disk_used_bytes")
 STATE_KEY = "anomalies"
+RECENT_REFRESH = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +70,9 @@ class AnomalyAnalyzer(Analyzer):
         self.recent = recent
         self.detectors: dict[tuple[str, str], SeriesDetector] = {}
         self.reasons: dict[tuple[str, str], str] = {}
+        # The recent episodes as last read from the store, and when: re-read once episodes
+        # change or the hour has moved on by a minute (not on every snapshot).
+        self._recent: tuple[datetime, tuple[AnomalyMark, ...]] | None = None
 
     def observe(self, batch: Batch, now: datetime) -> Batch | None:
         derived = Batch()
@@ -90,6 +94,8 @@ class AnomalyAnalyzer(Analyzer):
             if detector.opened and opened is not None:
                 self.reasons[key] = detector.reason
                 derived.alerts.append(_alert(key, opened, value, detector.reason))
+        if derived.anomalies:
+            self._recent = None
         return derived if len(derived) else None
 
     def open_episodes(self) -> list[AnomalyMark]:
@@ -103,12 +109,14 @@ class AnomalyAnalyzer(Analyzer):
         return sorted(marks, key=lambda m: (-m.peak_score, m.series))
 
     def view(self, store: Store, now: datetime) -> AnomaliesView:
-        recent = tuple(
-            AnomalyMark(series, host, metric, start, end, peak)
-            for series, host, metric, start, end, peak in recent_anomalies(
-                store, now - self.recent, now)
-        )
-        return AnomaliesView(open=tuple(self.open_episodes()), recent=recent)
+        cached = self._recent
+        if cached is None or not timedelta(0) <= now - cached[0] < RECENT_REFRESH:
+            cached = self._recent = (now, tuple(
+                AnomalyMark(series, host, metric, start, end, peak)
+                for series, host, metric, start, end, peak in recent_anomalies(
+                    store, now - self.recent, now)
+            ))
+        return AnomaliesView(open=tuple(self.open_episodes()), recent=cached[1])
 
     def save(self, store: Store) -> None:
         states = {f"{host}\t{metric}": d.to_state() for (host, metric), d in self.detectors.items()}
@@ -123,8 +131,10 @@ class AnomalyAnalyzer(Analyzer):
         ]
         if open_now:
             store.append(Batch(anomalies=open_now), origin="derived")
+            self._recent = None
 
     def restore(self, store: Store) -> None:
+        self._recent = None
         state = store.load_state(STATE_KEY)
         if not state or state.get("sensitivity") != self.sensitivity:
             return  # another sensitivity learned other episodes: start afresh
