@@ -69,6 +69,7 @@ class CockpitApp(App[int]):
         self.glyphs = glyphs
         self.readonly = readonly
         self.frozen = False
+        self._widgets: tuple[StatusBar, TelemetryPane, AlertsPane, list[DomainPane]] | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.glyphs)
@@ -144,17 +145,33 @@ class CockpitApp(App[int]):
         self.notify(f"{message.annotation.kind} stored")
 
     def _render_snapshot(self) -> None:
-        if not self.screen_stack or not self.main_screen.query(StatusBar):
+        if not self.screen_stack:
+            return
+        widgets = self._cockpit_widgets()
+        if widgets is None:
             return  # shutting down: the cockpit's widgets are already gone
+        status, telemetry, alerts, domain_panes = widgets
         snap = self.snapshot
-        self.main_screen.query_one(StatusBar).show(snap, frozen=self.frozen,
-                                       recording=self.recorder is not None)
-        self.main_screen.query_one(TelemetryPane).show(snap.telemetry if snap else (),
-                                           snap.views.get("anomalies") if snap else None)
-        for pane in self.main_screen.query(DomainPane):
+        status.show(snap, frozen=self.frozen, recording=self.recorder is not None)
+        telemetry.show(snap.telemetry if snap else (),
+                       snap.views.get("anomalies") if snap else None)
+        for pane in domain_panes:
             pane.show(snap.views.get(pane.id or "") if snap else None)
-        self.main_screen.query_one(AlertsPane).show_cause(
-            snap.views.get("root_cause") if snap else None)
+        alerts.show_cause(snap.views.get("root_cause") if snap else None)
+
+    def _cockpit_widgets(
+        self,
+    ) -> tuple[StatusBar, TelemetryPane, AlertsPane, list[DomainPane]] | None:
+        """The widgets a snapshot fills, found once: querying the DOM on every refresh
+        cost as much as painting the status line."""
+        found = self._widgets
+        if found is None or not found[0].is_attached:
+            screen = self.main_screen
+            if not screen.query(StatusBar):
+                return None
+            found = self._widgets = (screen.query_one(StatusBar), screen.query_one(TelemetryPane),
+                                     screen.query_one(AlertsPane), list(screen.query(DomainPane)))
+        return found
 
     @property
     def main_screen(self) -> Screen[object]:

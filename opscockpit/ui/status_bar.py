@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from opscockpit.snapshot import Snapshot
 from opscockpit.sources.base import HealthState
 from opscockpit.ui.glyphs import HEALTH_WORD, Glyphs, health_glyph
+from opscockpit.ui.text_view import TextView
 
 HEALTH_STYLE = {
     HealthState.OK: "green",
@@ -17,13 +17,13 @@ HEALTH_STYLE = {
 }
 
 
-class StatusBar(Static):
+class StatusBar(TextView):
     def __init__(self, glyphs: Glyphs) -> None:
         super().__init__(id="status-bar")
         self.glyphs = glyphs
 
     def show(self, snapshot: Snapshot | None, *, frozen: bool, recording: bool = False) -> None:
-        self.update(status_text(snapshot, self.glyphs, frozen=frozen, recording=recording))
+        self.set_text(status_text(snapshot, self.glyphs, frozen=frozen, recording=recording))
 
 
 def status_text(snapshot: Snapshot | None, glyphs: Glyphs, *, frozen: bool,

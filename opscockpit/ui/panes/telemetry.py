@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
-from textual.widgets import Static
 
 from opscockpit.analyzers.anomalies import AnomaliesView
 from opscockpit.config import Thresholds
@@ -14,6 +13,7 @@ from opscockpit.ui.glyphs import Glyphs
 from opscockpit.ui.panes.base import Pane
 from opscockpit.ui.panes.telemetry_text import telemetry_text
 from opscockpit.ui.render import human_bytes
+from opscockpit.ui.text_view import TextView
 
 SORT_KEYS = {"cpu": "cpu_pct", "mem": "mem_pct"}
 
@@ -30,8 +30,8 @@ class TelemetryPane(Pane):
         self.sort_by = "cpu"
 
     def compose(self) -> ComposeResult:
-        yield Static("Waiting for the first sample…", id="telemetry-figures")
-        yield Static("", id="processes")
+        yield TextView("Waiting for the first sample…", id="telemetry-figures")
+        yield TextView("", id="processes")
 
     def show(self, views: tuple[TelemetryView, ...],
              anomalies: AnomaliesView | None = None) -> None:
@@ -69,9 +69,9 @@ class TelemetryPane(Pane):
         return sorted(self.view.processes, key=lambda p: (-getattr(p, attr), p.pid))
 
     def _refresh_all(self) -> None:
-        figures = self.query_one("#telemetry-figures", Static)
+        figures = self.query_one("#telemetry-figures", TextView)
         if self.view is None:
-            figures.update("Waiting for the first sample…")
+            figures.set_text("Waiting for the first sample…")
         else:
             name = self.view.host or "imported series"
             count = f" ({[v.host for v in self.views].index(self.view.host) + 1}/" \
@@ -79,7 +79,7 @@ class TelemetryPane(Pane):
             self.border_subtitle = name + count
             width = self.content_size.width or 60
             marks = self.anomalies.for_host(self.view.host) if self.anomalies else {}
-            figures.update(telemetry_text(self.view, width, self.limits, self.glyphs, marks))
+            figures.set_text(telemetry_text(self.view, width, self.limits, self.glyphs, marks))
         self._refresh_processes()
 
     def _refresh_processes(self) -> None:
@@ -92,7 +92,7 @@ class TelemetryPane(Pane):
             if table:
                 table.append("\n\n")
             table.append_text(process_table(processes, width, self.sort_by))
-        self.query_one("#processes", Static).update(table)
+        self.query_one("#processes", TextView).set_text(table)
 
 
 def hosts_table(views: tuple[TelemetryView, ...], shown: TelemetryView | None,
