@@ -31,8 +31,11 @@ def test_nab_benchmark_runs_on_a_small_slice(capsys) -> None:  # type: ignore[no
 
 
 def test_shipped_default_scores_on_the_full_nab_categories() -> None:
-    # A regression guard, a few points under the measured 56.4 / 68.8 (standard profile), and
-    # a check that the default is not a knife edge: +-0.05 moves no category by more than 3.
+    # A regression guard, a few points under the measured 65.1 / 69.9 (standard profile), and
+    # a check that the default is not a knife edge: +-0.05 costs no category more than about
+    # one window. One window found instead of missed is worth 100 / windows normalised points
+    # (the null detector misses all, the perfect one finds all): 5.3 on realKnownCause's 19,
+    # 3.3 on realAWSCloudwatch's 30; a point more allows for earliness and false alarms.
     data = require_dataset("nab/data")
     labels = require_dataset("nab/labels/combined_windows.json")
     corpus = load_corpus(data, labels)
@@ -48,11 +51,12 @@ def test_shipped_default_scores_on_the_full_nab_categories() -> None:
             for category in ("realKnownCause", "realAWSCloudwatch")
         }
     shipped = by_sensitivity[DEFAULT_SENSITIVITY]
-    assert shipped["realKnownCause"] >= 55.0
-    assert shipped["realAWSCloudwatch"] >= 66.0
+    assert shipped["realKnownCause"] >= 62.0
+    assert shipped["realAWSCloudwatch"] >= 67.0
+    windows = {"realKnownCause": 19, "realAWSCloudwatch": 30}
     for other in by_sensitivity.values():
         for category, score in other.items():
-            assert abs(score - shipped[category]) <= 3.0, (category, other)
+            assert abs(score - shipped[category]) <= 100 / windows[category] + 1, (category, other)
 
 
 def test_synthetic_suite_quiet_series_stay_quiet_and_anomalies_are_found() -> None:
