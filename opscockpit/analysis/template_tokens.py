@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
 PLACEHOLDER_RE = re.compile(r"<(?:\*|[A-Z][A-Z0-9]*)>")
 WILDCARD = "<*>"
@@ -85,6 +84,11 @@ _SHAPE = bytes.maketrans(b"123456789", b"000000000")
 _DIGIT_RE = re.compile(r"\d")
 
 
+def line_shape(message: str) -> bytes:
+    """The digit shape of a line, as bytes: hashing them is as fast and decoding is not free."""
+    return message.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
 # What each type cannot match without ("d": a digit). A token lacking them skips the type,
 # so the alternation built for it is shorter: same result, a fraction of the time.
 _NEEDS: dict[str, str] = {
@@ -96,13 +100,10 @@ _VARIANTS: dict[int, re.Pattern[str] | None] = {}
 
 
 def _variant(features: int) -> re.Pattern[str] | None:
-    found = _VARIANTS.get(features, False)
-    if found is False:
-        have = {f for i, f in enumerate(_FEATURES) if features >> i & 1}
-        kept = [(name, rx) for name, rx in _PATTERNS if set(_NEEDS[name]) <= have]
-        found = (re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in kept))
-                 if kept else None)
-        _VARIANTS[features] = found
+    have = {f for i, f in enumerate(_FEATURES) if features >> i & 1}
+    kept = [(name, rx) for name, rx in _PATTERNS if set(_NEEDS[name]) <= have]
+    found = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in kept)) if kept else None
+    _VARIANTS[features] = found
     return found
 
 
@@ -112,18 +113,32 @@ def _mask_token(token: str) -> str:
         return token
     if token.isdigit() and token.isascii():
         return "<NUM>"  # only NUM takes bare digits
-    features = 1 if _DIGIT_RE.search(token) else 0
-    for i, char in enumerate(_FEATURES[1:], start=1):
-        if char in token:
-            features |= 1 << i
-    rx = _variant(features)
+    # One bit per character of _FEATURES, unrolled: this runs once per new token shape.
+    features = ((_DIGIT_RE.search(token) is not None) | ("." in token) << 1
+                | (":" in token) << 2 | ("-" in token) << 3 | ("/" in token) << 4
+                | ("@" in token) << 5)
+    rx = _VARIANTS[features] if features in _VARIANTS else _variant(features)
     if rx is None:
         return token
-    whole = rx.match(token)
-    if whole is not None and whole.end() == len(token):  # the usual case: one value
-        return _TOKEN_OF[whole.lastgroup or "NUM"]
-    masked = rx.sub(_replace, token)
+    found = rx.search(token)
+    if found is None:
+        return token
+    if found.end() == len(token) and not found.start():  # the usual case: one value
+        return _TOKEN_OF[found.lastgroup or "NUM"]
+    # ``sub`` with a callback costs twice this loop on one- or two-value tokens. ``search``
+    # from ``pos`` still sees the text before it, so look-behinds judge as ``sub`` does.
+    parts: list[str] = []
+    pos = 0
+    while found is not None:
+        parts += token[pos:found.start()], _TOKEN_OF[found.lastgroup or "NUM"]
+        pos = found.end()
+        found = rx.search(token, pos)
+    parts.append(token[pos:])
+    masked = "".join(parts)
     return _LIST_RE.sub(r"\1", masked) if ",<" in masked else masked
+
+
+Spans = tuple[slice, ...]  # where, in a line's bytes, the text that decides its key is
 
 
 class Masker:
@@ -135,16 +150,22 @@ class Masker:
     id, a port) but their shapes do, ``blk_-1608999687919862906`` and every other block
     id share ``blk_-0000000000000000000``, and a word is its own shape. So is a whole
     line: most lines of a log have a shape seen before, and cost one translate, one
-    hash and one lookup. A shape whose mask leaves a digit unmasked (``ssh2``) cannot
-    stand for its tokens; those are masked one by one, by their own text.
+    hash and one lookup (of the bytes: decoding would cost as much as the lookup). A
+    shape whose mask leaves a digit unmasked (``ssh2``) cannot stand for its tokens;
+    those are masked one by one, by their own text, or when the shape masked nothing
+    (``jk2_init()``) are their own mask: no mask tells one digit from another.
     """
 
     def __init__(self, max_cache: int = 200_000, max_lines: int = 1 << 15) -> None:
         self._shapes: dict[str, str] = {}  # token shape -> masked shape, "" = not usable
-        self._cache: dict[str, str] = {}  # token -> masked, for the unusable shapes only
-        self._lines: dict[str, tuple[str, ...]] = {}  # line shape -> masked tokens
-        # line shape -> masked tokens, and where tokens must be masked by their own text
-        self._mixed: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        # The unusable shapes that masked nothing: their tokens are their own mask.
+        self._itself: set[str] = set()
+        self._cache: dict[str, str] = {}  # token -> masked, for the other unusable shapes
+        self._lines: dict[bytes, tuple[str, ...]] = {}  # line shape -> masked tokens
+        # line shape -> masked tokens, where tokens are their own mask, where masked exactly,
+        # and the byte spans of both in the line (see ``shaped``)
+        self._mixed: dict[bytes, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...],
+                                       Spans]] = {}
         self._max_cache = max_cache
         self._max_lines = max_lines
 
@@ -153,54 +174,88 @@ class Masker:
 
     def key(self, message: str) -> tuple[str, ...]:
         """The masked tokens of ``message`` as a tuple (hashable: the miner's memo key)."""
-        shaped = message.encode("utf-8", "surrogatepass").translate(_SHAPE)
-        shape = shaped.decode("utf-8", "surrogatepass")
+        return self.shaped(message, line_shape(message))[0]
+
+    def shaped(self, message: str, shape: bytes) -> tuple[tuple[str, ...], Spans]:
+        """``key`` given the line's shape, and what decides it besides the shape.
+
+        That is ``()`` when the shape alone does, else the slices of the line's bytes (encoded
+        as ``line_shape`` encodes it) whose text does: a shape keeps every byte offset.
+        """
         hit = self._lines.get(shape)
         if hit is not None:
-            return hit
-        mixed = self._mixed.get(shape)
-        if mixed is None:
-            mixed = self._learn_line(shape)
-            if not mixed[1]:
-                return mixed[0]
-        out, own = mixed
+            return hit, ()
+        out, itself, exact, spans = self._mixed.get(shape) or self._learn_line(shape)
+        if not spans:
+            return out, spans
         words = message.split()
         masked = list(out)
-        for i in own:
+        for i in itself:
+            masked[i] = words[i]
+        for i in exact:
             masked[i] = self._exact(words[i])
-        return tuple(masked)
+        return tuple(masked), spans
 
-    def _learn_line(self, shape: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        shapes = shape.split()
-        known = tuple(map(self._shapes.get, shapes))
-        if all(known):  # a new line of known tokens: no loop in Python
-            return self._store_line(shape, known, ())
-        out: list[str] = []
-        own: list[int] = []
-        for i, token_shape in enumerate(shapes):
-            masked = self._shapes.get(token_shape)
-            if masked is None:
-                masked = self._learn_shape(token_shape)
-            if not masked:
-                own.append(i)
-            out.append(masked)
-        return self._store_line(shape, tuple(out), tuple(own))
-
-    def _store_line(self, shape: str, out: tuple[str, ...], own: tuple[int, ...]
-                    ) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        memo: dict[str, Any] = self._mixed if own else self._lines
-        if len(memo) >= self._max_lines:
-            memo.clear()  # a cheap bound: the hot lines come back on their next sighting
-        memo[shape] = (out, own) if own else out
-        return out, own
+    def _learn_line(self, line: bytes
+                    ) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], Spans]:
+        text = line.decode("utf-8", "surrogatepass")
+        shapes = text.split()
+        out = tuple(map(self._shapes.get, shapes))
+        # ``all`` first: one scan in C for the usual line, every shape known and usable.
+        if not all(out) and None in out:
+            # A shape repeated in the line is learnt twice: same result, rarer than a test.
+            learn = self._learn_shape
+            out = tuple([m if m is not None else learn(s)
+                         for m, s in zip(out, shapes, strict=True)])
+        if all(out):
+            if len(self._lines) >= self._max_lines:
+                self._lines.clear()  # a cheap bound: the hot lines come back when next seen
+            self._lines[line] = out  # type: ignore[assignment]
+            return out, (), (), ()  # type: ignore[return-value]
+        itself: list[int] = []
+        exact: list[int] = []
+        for i, m in enumerate(out):
+            if not m:
+                (itself if shapes[i] in self._itself else exact).append(i)
+        own = sorted(itself + exact)
+        if " ".join(shapes) == text:  # the usual spacing: offsets follow from the lengths
+            spans = tuple([slice(a := sum(map(len, shapes[:i])) + i, a + len(shapes[i]))
+                           for i in own])
+        else:
+            found, pos, at = [], 0, iter(own)
+            wanted = next(at)
+            for i, word in enumerate(shapes[: own[-1] + 1]):
+                pos = text.find(word, pos)  # nothing but space before it since the last word
+                if i == wanted:
+                    found.append(slice(pos, pos + len(word)))
+                    wanted = next(at, -1)
+                pos += len(word)
+            spans = tuple(found)
+        if not text.isascii():
+            spans = tuple(slice(len(text[:c.start].encode("utf-8", "surrogatepass")),
+                                len(text[:c.stop].encode("utf-8", "surrogatepass")))
+                          for c in spans)
+        if len(self._mixed) >= self._max_lines:
+            self._mixed.clear()
+        entry = self._mixed[line] = (out, tuple(itself), tuple(exact), spans)
+        return entry
 
     def _learn_shape(self, shape: str) -> str:
-        masked = _mask_token(shape)
-        usable = _DIGIT_RE.search(PLACEHOLDER_RE.sub("", masked)) is None
         if len(self._shapes) >= self._max_cache:
             self._shapes.clear()
-        self._shapes[shape] = masked if usable else ""
-        return self._shapes[shape]
+            self._itself.clear()
+        if shape.isalpha():  # a word: its own mask, and a third of the shapes of a log
+            self._shapes[shape] = shape
+            return shape
+        masked = _mask_token(shape)
+        # A shape's ASCII digits are all "0": without one, no regex is needed.
+        if (("0" in masked or not masked.isascii())
+                and _DIGIT_RE.search(PLACEHOLDER_RE.sub("", masked)) is not None):
+            if masked == shape:
+                self._itself.add(shape)
+            masked = ""
+        self._shapes[shape] = masked
+        return masked
 
     def _exact(self, token: str) -> str:
         hit = self._cache.get(token)
@@ -302,6 +357,8 @@ def word_of(token: str) -> str:
 
 def token_role(token: str) -> tuple[bool, str]:
     """``(is a variable slot, its word)`` for a masked token; see :func:`word_of`."""
+    if token.isalpha():  # most tokens: a word, or the name of a day or a month
+        return (True, "") if token in _CALENDAR else (False, token)
     if is_slot(token) or _NOT_LETTER.sub("", token) in _CALENDAR:
         return True, ""
     return False, word_of(token)

@@ -19,6 +19,8 @@ into the oldest of them, whose id the others become aliases of.
 A message whose masked tokens were seen before, in a leaf that has not changed since,
 goes straight to the same template (a memo keyed by the token tuple): the decision only
 depends on the leaf's templates, so this is exact, and most lines of a log take that path.
+The same memo keyed by the line's digit shape (see :class:`template_tokens.Masker`) spares
+those lines even their tokens.
 
 Template ids are a short hash of the first text a template had and are kept when it
 generalises, so an id seen by an operator yesterday still names the same template today.
@@ -35,10 +37,12 @@ from typing import Any
 import pandas as pd
 
 from opscockpit.analysis.template_tokens import (
+    _SHAPE,
     PLACEHOLDER_RE,
     TYPED_SLOTS,
     WILDCARD,
     Masker,
+    Spans,
     follows_name,
     has_digit,
     plain,
@@ -111,19 +115,46 @@ class TemplateMiner:
         self._aliases: dict[str, str] = {}  # merged-away id -> live id
         self._masker = Masker()
         self._memo: dict[tuple[str, ...], tuple[_Template, int]] = {}
+        # The same memo keyed by line shape (and the text of the tokens the shape cannot stand
+        # for, at their byte spans): most lines then cost no tokens, no tuple hash, one lookup.
+        self._shape_memo: dict[bytes | tuple[bytes, ...], tuple[_Template, int]] = {}
+        self._spans: dict[bytes, Spans] = {}
         self._words: dict[str, tuple[bool, str]] = {}  # token -> (is slot, its word)
         self._routes: dict[tuple[Any, ...], tuple[_Node, tuple[str, ...]]] = {}
 
     # -- mining -------------------------------------------------------------------------
     def add(self, message: str) -> MatchResult:
-        tokens = self._masker.key(message)
-        hit = self._memo.get(tokens)
+        raw = message.encode("utf-8", "surrogatepass")
+        key: bytes | tuple[bytes, ...] = raw.translate(_SHAPE)  # line_shape, inline: hot path
+        shape = key
+        hit = self._shape_memo.get(key)
+        if hit is None:
+            spans = self._spans.get(shape)
+            if spans is not None:
+                key = (shape, *map(raw.__getitem__, spans))  # C all the way: no comprehension
+                hit = self._shape_memo.get(key)
         if hit is not None:
             t, version = hit
             if t.leaf.version == version:
                 t.count += 1
                 return t.result
-        return self._add(tokens)
+        tokens, spans = self._masker.shaped(message, shape)
+        hit = self._memo.get(tokens)
+        if hit is not None and hit[0].leaf.version == hit[1]:
+            t = hit[0]
+            t.count += 1
+            result = t.result
+        else:
+            result = self._add(tokens)
+            t = self._by_id[result.template_id]
+        if len(self._shape_memo) >= _MEMO_SIZE:
+            self._shape_memo.clear()
+            self._spans.clear()
+        if spans and key is shape:
+            self._spans[shape] = spans
+            key = (shape, *map(raw.__getitem__, spans))
+        self._shape_memo[key] = (t, t.leaf.version)  # exact, as the memo is
+        return result
 
     def _add(self, tokens: tuple[str, ...]) -> MatchResult:
         leaf, path = self._route(tokens, create=True)

@@ -205,3 +205,35 @@ def test_masking_by_digit_shape_equals_masking_the_text(tokens: list[str]) -> No
     line = " ".join(tokens)
     masker.key(line.translate(str.maketrans("123456789", "987654321")))  # same shape first
     assert masker.key(line) == tuple(mask(line).split())
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "  ", "\u00a0", " é "])
+def test_line_shape_memo_reads_the_digits_the_masks_keep(space: str) -> None:
+    # "ssh2" and "ssh1" share a digit shape but not a token: the memo keyed by line shape
+    # must look at their text (found at byte offsets, so spacing and non-ASCII matter).
+    miner = TemplateMiner()
+    line = space.join(["Accepted", "password", "for", "root", "port", "22", "{}"])
+    first = miner.add(line.format("ssh2"))
+    again = miner.add(line.format("ssh2").replace("22", "23"))
+    assert again.template_id == first.template_id and not (again.is_new or again.changed)
+    other = miner.add(line.format("ssh1"))
+    assert other.template_id == first.template_id and other.changed
+    assert miner.template(first.template_id).split()[-1] == "<*>"
+
+
+_spacing = st.sampled_from([" ", " ", "  ", "\t", "\u00a0", " ü "])
+_word = st.one_of(_token, st.sampled_from(["ssh2", "jk2_init()", "r00=0x1f", "user", "bob",
+                                           "Paused", "Resumed", "ü2"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(_word, min_size=1, max_size=6), _spacing),
+                min_size=1, max_size=40))
+def test_memos_decide_as_the_plain_path(lines: list[tuple[list[str], str]]) -> None:
+    messages = [space.join(words) for words, space in lines]
+    messages += [m.translate(str.maketrans("0123456789", "1234567890")) for m in messages]
+    memoised, plain_miner = TemplateMiner(), TemplateMiner()
+    fast = [memoised.add(m) for m in messages]
+    slow = [plain_miner._add(plain_miner._masker.key(m)) for m in messages]
+    assert [r.template_id for r in fast] == [r.template_id for r in slow]
+    assert memoised.to_state() == plain_miner.to_state()
