@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from opscockpit.replay import ReplayState
 from opscockpit.ui.glyphs import Glyphs
+from opscockpit.ui.text_view import TextView
 
 
-class ReplayBar(Static):
+class ReplayBar(TextView):
     def __init__(self, glyphs: Glyphs) -> None:
         super().__init__(id="replay-bar")
         self.glyphs = glyphs
 
     def show(self, state: ReplayState) -> None:
-        self.update(scrubber(state, self.content_size.width or 80, self.glyphs))
+        self.set_text(scrubber(state, self.content_size.width or 80, self.glyphs))
 
 
 def scrubber(state: ReplayState, width: int, glyphs: Glyphs) -> Text:

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from opscockpit.analyzers.alerts_view import AlertsView, ClusterView
@@ -32,6 +32,7 @@ from opscockpit.ui.panes.alerts_drill import (
 from opscockpit.ui.panes.alerts_filter import AlertFilter, FilterError, parse_filter
 from opscockpit.ui.panes.alerts_text import cluster_row, column_header, noise_header
 from opscockpit.ui.panes.empty import DomainPane
+from opscockpit.ui.text_view import TextView
 
 FILTER_HINT = "sev>=warn host=web* service=api status=open text"
 TALL = 12  # content rows from which the column names are worth a line
@@ -72,10 +73,10 @@ class AlertsPane(DomainPane):
         self.zoomed = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="alerts-noise")
-        yield Static(id="alerts-cause")
+        yield TextView(id="alerts-noise")
+        yield TextView(id="alerts-cause")
         yield FilterInput(placeholder=FILTER_HINT, id="alerts-filter", compact=True)
-        yield Static(id="alerts-columns")
+        yield TextView(id="alerts-columns")
         yield OptionList(id="alerts-list", compact=True)
 
     # --- showing -----------------------------------------------------------------
@@ -91,7 +92,7 @@ class AlertsPane(DomainPane):
 
     def show_cause(self, view: RootCauseView | None) -> None:
         """The likely cause of the worst incident now, with its first piece of evidence."""
-        line = self.query_one("#alerts-cause", Static)
+        line = self.query_one("#alerts-cause", TextView)
         top = view.top if view is not None else None
         line.display = top is not None
         if top is None:
@@ -102,7 +103,7 @@ class AlertsPane(DomainPane):
         text.append(f" ({top.score:.2f})", style="dim")
         if top.evidence:
             text.append("\n  " + top.evidence[0], style="dim")
-        line.update(text)
+        line.set_text(text)
 
     def visible_clusters(self) -> list[ClusterView]:
         if self.view is None:
@@ -129,11 +130,11 @@ class AlertsPane(DomainPane):
             return
         width = max(20, (self.content_size.width or 60) - 1)  # a column for the scrollbar
         clusters = self.visible_clusters()
-        self.query_one("#alerts-noise", Static).update(noise_header(
+        self.query_one("#alerts-noise", TextView).set_text(noise_header(
             self.view.noise, width, self.glyphs, len(clusters), len(self.view.clusters)))
-        columns = self.query_one("#alerts-columns", Static)
+        columns = self.query_one("#alerts-columns", TextView)
         columns.display = self.zoomed or self.content_size.height >= TALL
-        columns.update(column_header(width))
+        columns.set_text(column_header(width))
         self.border_subtitle = (f"/{self.filter.text} {len(clusters)}/{len(self.view.clusters)}"
                                 if not self.filter.empty else "")
         listing = self.query_one("#alerts-list", OptionList)

@@ -6,9 +6,9 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from opscockpit.ui.panes.base import Pane
+from opscockpit.ui.text_view import TextView
 
 CONFIG_HINT = (
     "Add a [sources.NAME] table to config.toml (README, Sources), or `opscockpit ingest`.\n"
@@ -22,7 +22,7 @@ class DomainPane(Pane):
     what: str = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(f"[b]No {self.what} source is configured.[/b]\n\n{CONFIG_HINT}",
+        yield TextView(f"[b]No {self.what} source is configured.[/b]\n\n{CONFIG_HINT}",
                      classes="empty-hint", id=f"{self.id}-hint")
         with Vertical(classes="pane-body", id=f"{self.id}-body"):
             yield from self.compose_body()

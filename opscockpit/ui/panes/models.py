@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from opscockpit.analyzers.models_view import ModelsView, ModelView
 from opscockpit.ui.glyphs import UNICODE, Glyphs
 from opscockpit.ui.panes.models_drill import ModelDrill, ModelScreen
 from opscockpit.ui.panes.models_text import columns_for, model_cells, model_detail, subtitle
 from opscockpit.ui.panes.table_pane import TablePane
+from opscockpit.ui.text_view import TextView
 
 
 class ModelsPane(TablePane):
@@ -52,7 +53,7 @@ class ModelsPane(TablePane):
                                            show_cursor=False)
         table.can_focus = False  # the pane holds the focus until it is zoomed
         yield table
-        yield Static("", id="models-detail")
+        yield TextView("", id="models-detail")
 
     # --- input from the app ----------------------------------------------------------
     def _refresh(self) -> None:
@@ -87,8 +88,8 @@ class ModelsPane(TablePane):
 
     def _show_detail(self) -> None:
         model = self.highlighted()
-        detail = self.query_one("#models-detail", Static)
-        detail.update(model_detail(model, self.glyphs) if model else "")
+        detail = self.query_one("#models-detail", TextView)
+        detail.set_text(model_detail(model, self.glyphs) if model else "")
 
     def _selected(self) -> tuple[str, str] | None:
         key: tuple[str, str] | None = self._selected_key()

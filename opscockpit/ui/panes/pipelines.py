@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from opscockpit.analyzers.pipelines import PipeKey, PipelineLine, PipelinesView
 from opscockpit.sources.base import HealthState, SourceHealth
@@ -29,6 +29,7 @@ from opscockpit.ui.panes.pipelines_text import (
     pipeline_detail,
 )
 from opscockpit.ui.panes.table_pane import TablePane
+from opscockpit.ui.text_view import TextView
 
 
 class PipelinesPane(TablePane):
@@ -67,16 +68,16 @@ class PipelinesPane(TablePane):
         return getattr(self.app, "glyphs", UNICODE)
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="pipelines-dora")
-        yield Static("", id="pipelines-health")
+        yield TextView("", id="pipelines-dora")
+        yield TextView("", id="pipelines-health")
         table: DataTable[Text] = DataTable(
             id="pipelines-table", cursor_type="row", cell_padding=0, show_header=False,
             show_cursor=False,
         )
         table.can_focus = False  # the pane holds the focus until it is zoomed
         yield table
-        yield Static("", id="pipelines-none")
-        yield Static("", id="pipelines-detail")
+        yield TextView("", id="pipelines-none")
+        yield TextView("", id="pipelines-detail")
 
     # --- input from the app ----------------------------------------------------------
     def show(self, view: Any) -> None:
@@ -96,15 +97,15 @@ class PipelinesPane(TablePane):
         view = self.view
         width = self._table_width()
         self._width = width
-        self.query_one("#pipelines-dora", Static).update(dora_text(view.dora, width))
+        self.query_one("#pipelines-dora", TextView).set_text(dora_text(view.dora, width))
         table = self.query_one("#pipelines-table", DataTable)
-        none = self.query_one("#pipelines-none", Static)
+        none = self.query_one("#pipelines-none", TextView)
         # Deploys known (a deploy tool, a recording) but no CI runs: say so, no empty grid.
         table.display = bool(view.pipelines)
         none.display = not view.pipelines
         if not view.pipelines:
             deploys = view.dora.deployments + view.dora.failed_deployments if view.dora else 0
-            none.update(f"No CI runs yet; DORA from {deploys} deploy"
+            none.set_text(f"No CI runs yet; DORA from {deploys} deploy"
                         f"{'' if deploys == 1 else 's'} in the changes.")
         selected = self._selected_key()
         table.clear(columns=True)
@@ -132,11 +133,11 @@ class PipelinesPane(TablePane):
 
     def _show_detail(self) -> None:
         line = self.highlighted()
-        detail = self.query_one("#pipelines-detail", Static)
+        detail = self.query_one("#pipelines-detail", TextView)
         if line is None or self.view is None:
-            detail.update("")
+            detail.set_text("")
             return
-        detail.update(pipeline_detail(line, self.view.at, self.glyphs))
+        detail.set_text(pipeline_detail(line, self.view.at, self.glyphs))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
@@ -165,17 +166,17 @@ class PipelinesPane(TablePane):
 
     def _show_health(self) -> None:
         text = health_text(self.health, self.glyphs)
-        widget = self.query_one("#pipelines-health", Static)
+        widget = self.query_one("#pipelines-health", TextView)
         widget.display = text is not None
         if text is not None:
-            widget.update(text)
+            widget.set_text(text)
 
     def _show_waiting(self) -> None:
         """No runs yet: say which CI source is being waited for, and why if it fails."""
         ci = [h for h in self.health if h.kind in CI_KINDS]
-        hint = self.query_one(f"#{self.id}-hint", Static)
+        hint = self.query_one(f"#{self.id}-hint", TextView)
         if not ci:
-            hint.update(f"[b]No {self.what} source is configured.[/b]\n\n{CONFIG_HINT}")
+            hint.set_text(f"[b]No {self.what} source is configured.[/b]\n\n{CONFIG_HINT}")
             return
         text = Text("No runs yet.\n", style="bold")
         for h in ci:
@@ -184,7 +185,7 @@ class PipelinesPane(TablePane):
             if h.reason:
                 text.append(f" ({h.reason})", style="dim")
             text.append("\n")
-        hint.update(text)
+        hint.set_text(text)
 
     # --- drilling --------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
