@@ -114,7 +114,8 @@ def _mask_token(token: str) -> str:
     if token.isdigit() and token.isascii():
         return "<NUM>"  # only NUM takes bare digits
     # One bit per character of _FEATURES, unrolled: this runs once per new token shape.
-    features = ((_DIGIT_RE.search(token) is not None) | ("." in token) << 1
+    # Shapes spell their ASCII digits "0": the regex only runs for the rest.
+    features = (("0" in token or _DIGIT_RE.search(token) is not None) | ("." in token) << 1
                 | (":" in token) << 2 | ("-" in token) << 3 | ("/" in token) << 4
                 | ("@" in token) << 5)
     rx = _VARIANTS[features] if features in _VARIANTS else _variant(features)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -89,15 +89,16 @@ class _Template:
     count: int
     path: tuple[str, ...]
     leaf: _Node
+    text: InitVar[str | None] = None  # " ".join(tokens), when the caller has it already
     wildcards: int = 0
     result: MatchResult = field(init=False)  # what a repeat of a known message returns
 
-    def __post_init__(self) -> None:
-        self.refresh()
+    def __post_init__(self, text: str | None) -> None:
+        self.refresh(text)
 
-    def refresh(self) -> None:
+    def refresh(self, text: str | None = None) -> None:
         self.wildcards = self.tokens.count(WILDCARD)
-        self.result = MatchResult(self.id, " ".join(self.tokens), False, False)
+        self.result = MatchResult(self.id, text or " ".join(self.tokens), False, False)
 
 
 def template_id_for(text: str) -> str:
@@ -109,6 +110,7 @@ class TemplateMiner:
 
     def __init__(self, params: MinerParams | None = None) -> None:
         self.params = params or MinerParams()
+        self._lead = max(self.params.depth - 2, 0)  # leading tokens that route a message
         self._root = _Node()
         self._order: list[_Template] = []  # every template ever made, dead ones included
         self._by_id: dict[str, _Template] = {}  # live templates
@@ -183,7 +185,7 @@ class TemplateMiner:
                ) -> tuple[_Node | None, tuple[str, ...]]:
         # Where a token sequence goes never changes once its leaf exists: a child, once
         # made, stays, and a full node stays full. So routes are memoised by their key.
-        key = (len(tokens), *tokens[: max(self.params.depth - 2, 0)])
+        key = (len(tokens), *tokens[: self._lead])
         found = self._routes.get(key)
         if found is None:
             found = self._walk(tokens, create)
@@ -198,7 +200,7 @@ class TemplateMiner:
         # to one wildcard branch keeps them from fragmenting the tree.
         keys = [str(len(tokens))] + [
             t if t.isalpha() else WILDCARD if t in TYPED_SLOTS or has_digit(t) else t
-            for t in tokens[: max(self.params.depth - 2, 0)]
+            for t in tokens[: self._lead]
         ]
         node, path = self._root, []
         for level, key in enumerate(keys):
@@ -325,7 +327,7 @@ class TemplateMiner:
 
     def _create(self, leaf: _Node, path: tuple[str, ...], tokens: Sequence[str]) -> MatchResult:
         text = " ".join(tokens)
-        t = _Template(self._new_id(text), list(tokens), 1, path, leaf)
+        t = _Template(self._new_id(text), list(tokens), 1, path, leaf, text)
         self._by_id[t.id] = t
         self._order.append(t)
         leaf.templates.append(t)
