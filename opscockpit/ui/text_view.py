@@ -22,10 +22,13 @@ class TextView(Static):
         self.update(text, layout=shown is None or not self._same_shape(shown, text))
 
     def _same_shape(self, before: Text | str, after: Text | str) -> bool:
-        """Same number of lines, none long enough to wrap: the height cannot change."""
+        """Same number of lines, none that can wrap: the height cannot change."""
         old = before.plain if isinstance(before, Text) else before
         new = after.plain if isinstance(after, Text) else after
         if old.count("\n") != new.count("\n"):
             return False
+        if isinstance(after, Text) and after.no_wrap:
+            return True
         width = self.content_size.width
-        return width > 0 and all(cell_len(line) <= width for line in new.split("\n"))
+        # Zero width: not laid out (hidden, or a zoomed pane's sibling); showing it lays out.
+        return width == 0 or all(cell_len(line) <= width for line in new.split("\n"))
