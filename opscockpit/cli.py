@@ -20,6 +20,7 @@ from opscockpit.commands import serve as serve_command
 from opscockpit.commands import templates as templates_command
 from opscockpit.commands.common import CliError, ConfigOption, DbOption, has_terminal, open_store
 from opscockpit.config import Config, ConfigError, load_config
+from opscockpit.gc_policy import settle_for_long_run
 from opscockpit.store import StoreError
 
 # The live cockpit writes its samples every few seconds rather than every poll: one
@@ -105,6 +106,7 @@ def run(
                           readonly=cfg.readonly, sources=[s.name for s in cfg.sources])
         if record is not None:
             app_.start_recording(record)
+        settle_for_long_run()
         app_.run()
     finally:
         if not store.read_only:

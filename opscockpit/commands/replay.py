@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from opscockpit.commands.common import CliError, has_terminal, open_store
+from opscockpit.gc_policy import settle_for_long_run
 
 
 def replay(
@@ -43,7 +44,9 @@ def run_replay(recording: Path, *, speed: float, at: datetime | None, paused: bo
         except StoreError as exc:
             raise CliError(str(exc)) from None
         theme, glyphs = choose_theme("auto")
-        CockpitApp(replay=session, theme_name=theme, glyphs=glyphs, readonly=True).run()
+        app = CockpitApp(replay=session, theme_name=theme, glyphs=glyphs, readonly=True)
+        settle_for_long_run()
+        app.run()
     finally:
         store.close()
 
