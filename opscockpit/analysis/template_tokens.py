@@ -325,6 +325,16 @@ def has_digit(token: str) -> bool:
     return _DIGIT_RE.search(token) is not None
 
 
+# Two letters joined by a dot: ``com.example.sync:``, ``svc.alpha``, ``Foo.bar()``. Not
+# ``done.`` (a sentence's end) nor ``v1.2`` (digits: a value already).
+_DOTTED = re.compile(r"[^\W\d_]\.[^\W\d_]")
+
+
+def is_dotted_name(token: str) -> bool:
+    """A dotted name: a class, a bundle, a config key… one of many of its kind."""
+    return _DOTTED.search(token) is not None
+
+
 def is_slot(token: str) -> bool:
     """A typed slot, possibly wrapped in punctuation (``<UUID>]``, ``(<NUM>)``)."""
     if token in TYPED_SLOTS:

@@ -45,13 +45,16 @@ from opscockpit.analysis.template_tokens import (
     Spans,
     follows_name,
     has_digit,
+    is_dotted_name,
     plain,
     token_role,
     words_disagree,
 )
 
-STATE_VERSION = 2  # 2 added aliases; version 1 states load as having none
-_READABLE_VERSIONS = (1, 2)
+# 2 added aliases (version 1 states load as having none); 3 routes dotted names to the
+# wildcard branch (older paths are re-keyed on load, see ``_route_key``).
+STATE_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 _MEMO_SIZE = 1 << 16
 
 
@@ -99,6 +102,23 @@ class _Template:
     def refresh(self, text: str | None = None) -> None:
         self.wildcards = self.tokens.count(WILDCARD)
         self.result = MatchResult(self.id, text or " ".join(self.tokens), False, False)
+
+
+def _route_key(token: str) -> str:
+    """The branch a leading token takes: itself, or the wildcard branch for a likely value.
+
+    Tokens with digits are usually values the masks did not recognise. A dotted name
+    (``com.example.sync:``) is usually one of many things of a kind (bundles, classes,
+    config keys) logging the same event. Routed apart, their lines never meet in a leaf,
+    so neither the word comparison nor ``word_variety`` could ever join them; in one
+    branch those still decide, and two names stay two events until there are
+    ``word_variety`` of them.
+    """
+    if token.isalpha():
+        return token
+    if token in TYPED_SLOTS or has_digit(token) or is_dotted_name(token):
+        return WILDCARD
+    return token
 
 
 def template_id_for(text: str) -> str:
@@ -196,12 +216,7 @@ class TemplateMiner:
         return found
 
     def _walk(self, tokens: Sequence[str], create: bool) -> tuple[_Node | None, tuple[str, ...]]:
-        # Tokens with digits are usually values the masks did not recognise; routing them
-        # to one wildcard branch keeps them from fragmenting the tree.
-        keys = [str(len(tokens))] + [
-            t if t.isalpha() else WILDCARD if t in TYPED_SLOTS or has_digit(t) else t
-            for t in tokens[: self._lead]
-        ]
+        keys = [str(len(tokens)), *map(_route_key, tokens[: self._lead])]
         node, path = self._root, []
         for level, key in enumerate(keys):
             child = node.children.get(key)
@@ -395,12 +410,16 @@ class TemplateMiner:
         if state.get("version") not in _READABLE_VERSIONS:
             raise ValueError(f"unknown template-miner state version {state.get('version')!r}")
         miner = cls(MinerParams(**state["params"]))
+        old_routes = state["version"] < 3
         for item in state["templates"]:
             node = miner._root
-            for key in item["path"]:
+            path = list(item["path"])
+            if old_routes and path:  # the first key is the token count, never re-keyed
+                path[1:] = map(_route_key, path[1:])
+            for key in path:
                 node = node.children.setdefault(key, _Node())
             t = _Template(item["id"], list(item["tokens"]), int(item["count"]),
-                          tuple(item["path"]), node)
+                          tuple(path), node)
             miner._order.append(t)
             miner._by_id[t.id] = t
             node.templates.append(t)

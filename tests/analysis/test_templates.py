@@ -133,7 +133,36 @@ def test_reads_version_1_state() -> None:
     miner = TemplateMiner.from_state(state)
     assert miner.match("disk /var/log full") == "Tabc"
     assert miner.add("disk /srv/data full").template_id == "Tabc"
-    assert miner.to_state()["version"] == 2
+    assert miner.to_state()["version"] == 3
+
+
+def test_dotted_names_at_the_start_meet_in_one_leaf() -> None:
+    # Routed by their own text, lines led by different dotted names could never merge;
+    # in the wildcard branch two names stay two events, a long run of them is a variable.
+    params = MinerParams()
+    miner = TemplateMiner(params)
+    names = ["acme.billing.sync", "acme.mail.digest", "acme.search.reindex",
+             "acme.backup.nightly", "acme.cache.warmup"]
+    ids = [miner.add(f"{n}: job deferred, next run in {i + 3} minutes").template_id
+           for i, n in enumerate(names)]
+    cut = params.word_variety - 1
+    assert len(set(ids[:cut])) == cut
+    assert len({miner.canonical(i) for i in ids}) == 1
+    assert miner.template(ids[0]) == "<*> job deferred, next run in <NUM> minutes"
+    alpha = miner.add("cfg.alpha set to 1")
+    assert miner.add("cfg.beta set to 2").template_id != alpha.template_id
+
+
+def test_version_2_state_reroutes_dotted_names() -> None:
+    state = {"version": 2,
+             "params": {"depth": 4, "similarity": 0.6, "max_children": 100,
+                        "wildcard_weight": 0.5, "typed_weight": 0.0, "word_variety": 5},
+             "templates": [{"id": "Tdot", "tokens": ["<*>", "job", "deferred"], "count": 9,
+                            "path": ["3", "acme.billing.sync:", "job"]}],
+             "aliases": {}}
+    miner = TemplateMiner.from_state(state)
+    assert miner.to_state()["templates"][0]["path"] == ["3", "<*>", "job"]
+    assert miner.add("acme.mail.digest: job deferred").template_id == "Tdot"
 
 
 _word = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1,
