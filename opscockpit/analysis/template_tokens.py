@@ -40,7 +40,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("DATE", r"(?<![\w-])\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?Z?)?(?![\w-])"),
     ("PATH", r"(?<![\w/.~-])~?(?:/[\w.@%+~:,=-]+){2,}/?|(?<![\w/.~-])/[\w.@%+~,=-]+\.\w+"),
     ("HOST", rf"(?<![\w.-])(?:[A-Za-z0-9-]+\.)+(?:{_TLDS})(?::\d{{1,5}})?(?![\w.-]|\.\w)"),
-    # "\d[xX]" rather than "0[xX]" so that no mask tells one digit from another (see _SHAPE).
+    # "\d[xX]" rather than "0[xX]" so that no mask tells one digit from another (see DIGIT_SHAPE).
     ("HEX", r"(?<![\w-])(?:\d[xX][0-9a-fA-F]+|(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])"
             r"[0-9a-fA-F]{8,})(?![\w-])"),
     ("ID", r"(?<![\w-])[A-Za-z]+[_-]-?\d{4,}(?![\w-])"),
@@ -80,13 +80,13 @@ def mask(message: str) -> str:
 # its shape wherever the shape's digits all fall inside masked spans, and 10.250.19.102
 # shares its shape with most addresses. ``bytes.translate`` is ~10x faster than
 # ``str.translate``.
-_SHAPE = bytes.maketrans(b"123456789", b"000000000")
+DIGIT_SHAPE = bytes.maketrans(b"123456789", b"000000000")
 _DIGIT_RE = re.compile(r"\d")
 
 
 def line_shape(message: str) -> bytes:
     """The digit shape of a line, as bytes: hashing them is as fast and decoding is not free."""
-    return message.encode("utf-8", "surrogatepass").translate(_SHAPE)
+    return message.encode("utf-8", "surrogatepass").translate(DIGIT_SHAPE)
 
 
 # What each type cannot match without ("d": a digit). A token lacking them skips the type,
@@ -147,7 +147,7 @@ class Masker:
 
     Masks never span whitespace and their look-arounds treat whitespace like the ends of a
     string, so masking token by token gives the same result as masking the whole line.
-    The memos are keyed by digit *shape* (see ``_SHAPE``): values rarely recur (a block
+    The memos are keyed by digit *shape* (see ``DIGIT_SHAPE``): values rarely recur (a block
     id, a port) but their shapes do, ``blk_-1608999687919862906`` and every other block
     id share ``blk_-0000000000000000000``, and a word is its own shape. So is a whole
     line: most lines of a log have a shape seen before, and cost one translate, one

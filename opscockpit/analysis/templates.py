@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from opscockpit.analysis.template_tokens import (
-    _SHAPE,
+    DIGIT_SHAPE,
     PLACEHOLDER_RE,
     TYPED_SLOTS,
     WILDCARD,
@@ -147,7 +147,7 @@ class TemplateMiner:
     # -- mining -------------------------------------------------------------------------
     def add(self, message: str) -> MatchResult:
         raw = message.encode("utf-8", "surrogatepass")
-        key: bytes | tuple[bytes, ...] = raw.translate(_SHAPE)  # line_shape, inline: hot path
+        key: bytes | tuple[bytes, ...] = raw.translate(DIGIT_SHAPE)  # line_shape, inline: hot path
         shape = key
         hit = self._shape_memo.get(key)
         if hit is None:
