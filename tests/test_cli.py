@@ -66,3 +66,16 @@ def test_sources_lists_builtins_and_health(tmp_path: Path) -> None:
     out = _cli("sources", env=env)
     assert out.returncode == 0, out.stderr
     assert "host" in out.stdout and "built-in" in out.stdout and "ok" in out.stdout
+
+
+def test_record_says_which_source_cannot_start_and_records_nothing_without_one(
+        tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[sources.fleet]\nkind = "prometheus"\nstep = 5\n')
+    out = tmp_path / "r.duckdb"
+    done = _cli("record", "--out", str(out), "--duration", "1s", "--config", str(config))
+    assert done.returncode == 2
+    assert "source fleet (prometheus) error: cannot start: " in done.stderr
+    assert "has no option 'step'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from opscockpit.commands.common import CliError, ConfigOption, interactive
 from opscockpit.config import ConfigError, load_config, parse_duration
+from opscockpit.sources.base import HealthState, SourceHealth
 
 
 def record(
@@ -38,6 +40,11 @@ def record(
     except StoreError as exc:
         raise CliError(str(exc)) from None
     engine = build_engine(cfg, store)
+    _report_unhealthy(engine.health)
+    if cfg.sources and all(h.state is HealthState.ERROR for h in engine.health):
+        recorder.close()
+        out.unlink(missing_ok=True)
+        raise CliError("no configured source could start: nothing to record", code=2)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -62,4 +69,12 @@ def record(
         asyncio.run(main())
     finally:
         recorder.close()
+    _report_unhealthy(engine.health)
     typer.echo(f"recorded {out}")
+
+
+def _report_unhealthy(health: Sequence[SourceHealth]) -> None:
+    """A headless run has no status bar: say on stderr which sources are not recording."""
+    for item in health:
+        if item.state in (HealthState.ERROR, HealthState.STALE):
+            typer.echo(f"source {item.name} ({item.kind}) {item.state}: {item.reason}", err=True)
