@@ -16,15 +16,15 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from opscockpit.sources.alert_files import LineError  # one error type for every file reader
+from opscockpit.sources.prometheus_api import query_result, series_name
 
 __all__ = [
     "FORMATS",
@@ -35,7 +35,6 @@ __all__ = [
     "parse_metric_file",
     "parse_metric_files",
     "parse_metric_text",
-    "prometheus_series_name",
 ]
 
 METRIC_COLUMNS = ["ts", "host", "metric", "value"]
@@ -45,8 +44,6 @@ _TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date")
 _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
 # Epoch numbers above this are milliseconds: no metric sample is dated after 5138 AD.
 _EPOCH_MS = 1e11
-# Labels that say where a sample came from rather than what it measures.
-_HOST_LABELS = ("host", "instance")
 
 
 @dataclass(slots=True)
@@ -230,52 +227,6 @@ def _parse_csv(text: str, path: str, stem: str, fmt: str, errors: list[LineError
 # -- Prometheus ----------------------------------------------------------------------------
 
 
-def _strip_port(instance: str) -> str:
-    """``10.0.0.1:9100`` -> ``10.0.0.1``; ``[::1]:9100`` -> ``::1``; anything else as is."""
-    bracketed = re.fullmatch(r"\[([^\]]+)\](:\d+)?", instance)
-    if bracketed:
-        return bracketed.group(1)
-    # A bare IPv6 address has several colons and no port to strip.
-    if instance.count(":") == 1 and re.fullmatch(r"[^:]+:\d+", instance):
-        return instance.rsplit(":", 1)[0]
-    return instance
-
-
-def prometheus_series_name(labels: Mapping[str, str]) -> tuple[str, str]:
-    """(host, metric) of a series: ``name{a=1,b=2}`` with sorted labels, where the host comes
-    from the ``host`` label, else ``instance`` without its port, and neither is in the name."""
-    host = str(labels.get("host") or _strip_port(str(labels.get("instance", ""))))
-    name = str(labels.get("__name__", ""))
-    rest = sorted(
-        (str(k), str(v)) for k, v in labels.items() if k != "__name__" and k not in _HOST_LABELS
-    )
-    if rest:
-        name += "{" + ",".join(f"{k}={v}" for k, v in rest) + "}"
-    return host, name
-
-
-def _prometheus_result(doc: Any) -> list[Any]:
-    if not isinstance(doc, dict) or "status" not in doc:
-        raise ValueError("not a Prometheus API response (no 'status')")
-    if doc["status"] == "error":
-        kind = doc.get("errorType", "error")
-        raise ValueError(f"Prometheus query failed ({kind}): {doc.get('error', 'no message')}")
-    if doc["status"] != "success":
-        raise ValueError(f"Prometheus status {doc['status']!r}")
-    data = doc.get("data")
-    if not isinstance(data, dict):
-        raise ValueError("Prometheus response has no 'data' object")
-    kind = data.get("resultType")
-    if kind is None:
-        raise ValueError("not a Prometheus query result (no 'data.resultType')")
-    if kind not in ("matrix", "vector"):
-        raise ValueError(f"Prometheus resultType {kind!r} carries no labelled series")
-    result = data.get("result")
-    if not isinstance(result, list):
-        raise ValueError("Prometheus 'data.result' is not a list")
-    return result
-
-
 def _parse_prometheus(text: str, path: str, errors: list[LineError]) -> pd.DataFrame:
     try:
         doc = json.loads(text)
@@ -284,7 +235,7 @@ def _parse_prometheus(text: str, path: str, errors: list[LineError]) -> pd.DataF
         errors.append(LineError(path, line, f"not JSON: {exc}"))
         return _empty()
     try:
-        result = _prometheus_result(doc)
+        result = query_result(doc)
     except ValueError as exc:
         errors.append(LineError(path, 1, str(exc)))
         return _empty()
@@ -300,7 +251,7 @@ def _parse_prometheus(text: str, path: str, errors: list[LineError]) -> pd.DataF
         if not isinstance(labels, dict):
             errors.append(LineError(path, 1, f"series {n}: no 'metric' label object"))
             continue
-        host, metric = prometheus_series_name(labels)
+        host, metric = series_name(labels)
         samples = series.get("values")
         if samples is None and "value" in series:
             samples = [series["value"]]

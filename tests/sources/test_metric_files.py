@@ -16,8 +16,8 @@ from opscockpit.sources.metric_files import (
     parse_metric_file,
     parse_metric_files,
     parse_metric_text,
-    prometheus_series_name,
 )
+from opscockpit.sources.prometheus_api import series_name
 from tests.conftest import require_dataset
 
 NAB_STYLE = """timestamp,value
@@ -125,13 +125,13 @@ def test_prometheus_names_sort_labels_and_take_the_host_from_instance() -> None:
         "instance": "db-1:9100",
         "job": "node",
     }
-    assert prometheus_series_name(labels) == (
+    assert series_name(labels) == (
         "db-1",
         "node_cpu_seconds_total{cpu=0,job=node,mode=idle}",
     )
-    assert prometheus_series_name({"mode": "user"}) == ("", "{mode=user}")
-    assert prometheus_series_name({"__name__": "up", "instance": "[::1]:9090"}) == ("::1", "up")
-    assert prometheus_series_name({"__name__": "up", "host": "h", "instance": "x:1"}) == ("h", "up")
+    assert series_name({"mode": "user"}) == ("", "{mode=user}")
+    assert series_name({"__name__": "up", "instance": "[::1]:9090"}) == ("::1", "up")
+    assert series_name({"__name__": "up", "host": "h", "instance": "x:1"}) == ("h", "up")
 
 
 def test_prometheus_bad_samples_are_reported_and_the_rest_kept() -> None:
