@@ -12,7 +12,7 @@ HEADLESS = [
     "opscockpit.sources.registry", "opscockpit.engine", "opscockpit.cli", "opscockpit.config",
     "opscockpit.wiring", "opscockpit.snapshot", "opscockpit.analysis", "opscockpit.intake",
     "opscockpit.analyzers.alerts", "opscockpit.analyzers.pipelines", "opscockpit.replay",
-    "opscockpit.report.builder", "opscockpit.commands.replay",
+    "opscockpit.report.builder", "opscockpit.commands.replay", "opscockpit.sources.alertmanager",
 ]
 
 
@@ -37,7 +37,7 @@ def test_live_cockpit_path_stays_free_of_pandas() -> None:
     """pandas+pyarrow cost ~90 MB of RSS; the live view must not pay for them."""
     code = (
         "import sys; import opscockpit.ui.app, opscockpit.wiring, opscockpit.sources.host, "
-        "opscockpit.cli; "
+        "opscockpit.sources.alertmanager, opscockpit.cli; "
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pandas', 'pyarrow', 'sklearn', 'scipy'))))"
     )
