@@ -43,6 +43,11 @@ NODE_QUERIES: dict[str, str] = {
     "mem_used_bytes": "max by (instance) (node_memory_MemTotal_bytes"
                       " - node_memory_MemAvailable_bytes)",
     "mem_total_bytes": "max by (instance) (node_memory_MemTotal_bytes)",
+    # No swap at all divides by zero: NaN, and NaN points are dropped.
+    "swap_pct": "100 * (1 - max by (instance) (node_memory_SwapFree_bytes)"
+                " / max by (instance) (node_memory_SwapTotal_bytes))",
+    "swap_used_bytes": "max by (instance) (node_memory_SwapTotal_bytes"
+                       " - node_memory_SwapFree_bytes)",
     "disk_pct": f"100 * (1 - {_by_mount('node_filesystem_avail_bytes')}"
                 f" / {_by_mount('node_filesystem_size_bytes')})",
     "net_rx_bps": 'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[1m]))',
