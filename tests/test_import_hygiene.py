@@ -13,6 +13,7 @@ HEADLESS = [
     "opscockpit.wiring", "opscockpit.snapshot", "opscockpit.analysis", "opscockpit.intake",
     "opscockpit.analyzers.alerts", "opscockpit.analyzers.pipelines", "opscockpit.replay",
     "opscockpit.report.builder", "opscockpit.commands.replay", "opscockpit.sources.alertmanager",
+    "opscockpit.sources.prometheus",
 ]
 
 
@@ -37,7 +38,7 @@ def test_live_cockpit_path_stays_free_of_pandas() -> None:
     """pandas+pyarrow cost ~90 MB of RSS; the live view must not pay for them."""
     code = (
         "import sys; import opscockpit.ui.app, opscockpit.wiring, opscockpit.sources.host, "
-        "opscockpit.sources.alertmanager, opscockpit.cli; "
+        "opscockpit.sources.alertmanager, opscockpit.sources.prometheus, opscockpit.cli; "
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pandas', 'pyarrow', 'sklearn', 'scipy'))))"
     )
