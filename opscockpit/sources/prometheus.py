@@ -14,6 +14,7 @@ shows a fleet with no configuration beyond the URL.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -100,11 +101,17 @@ class PrometheusSource(Source):
         async with httpx.AsyncClient(headers=headers, auth=auth,
                                      verify=bool(self.settings["verify_tls"]),
                                      timeout=self.default_timeout_s) as client:
-            for name, promql in self.queries.items():
-                params = {"query": promql, "start": f"{start:.3f}", "end": f"{last:.3f}",
-                          "step": f"{self.step_s:g}"}
-                doc = await self._get(client, "/api/v1/query_range", params, name)
-                metrics.extend(_samples(doc, name))
+            # All at once: one poll must fit the engine's timeout however many queries.
+            docs = await asyncio.gather(*(
+                self._get(client, "/api/v1/query_range",
+                          {"query": promql, "start": f"{start:.3f}", "end": f"{last:.3f}",
+                           "step": f"{self.step_s:g}"}, name)
+                for name, promql in self.queries.items()), return_exceptions=True)
+        failed = next((d for d in docs if isinstance(d, BaseException)), None)
+        if failed is not None:
+            raise failed
+        for name, doc in zip(self.queries, docs, strict=True):
+            metrics.extend(_samples(doc, name))
         self._last = last
         return Batch(metrics=metrics)
 

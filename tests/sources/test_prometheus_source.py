@@ -109,3 +109,20 @@ def test_the_token_is_sent_and_never_in_a_reason(monkeypatch: pytest.MonkeyPatch
 def test_a_query_that_is_not_text_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="query 'load1' should be PromQL text"):
         PrometheusSource("fleet", {"queries": {"load1": 3}})
+
+
+@respx.mock
+def test_every_query_is_asked_in_one_poll_and_one_failure_fails_it() -> None:
+    good = httpx.Response(200, json=_recorded("query_range_vector_matrix.json"))
+    respx.get(RANGE, params={"query": "node_load1"}).mock(return_value=good)
+    respx.get(RANGE, params={"query": "node_load5"}).mock(return_value=good)
+    source = PrometheusSource("fleet", {"url": URL, "queries": {
+        "load1": "node_load1", "load5": "node_load5"}})
+    names = {s.metric for s in asyncio.run(source.poll(None)).metrics}
+    assert names == {"load1{job=node}", "load5{job=node}"}
+    respx.get(RANGE, params={"query": "node_load5"}).mock(
+        return_value=httpx.Response(400, json=_recorded("query_error.json")))
+    source = PrometheusSource("fleet", {"url": URL, "queries": {
+        "load1": "node_load1", "load5": "node_load5"}})
+    with pytest.raises(SourceError, match="query 'load5'"):
+        asyncio.run(source.poll(None))
