@@ -1,4 +1,4 @@
-"""This host through psutil: CPU, load, memory, disks, I/O rates, temperatures, processes."""
+"""This host: CPU, load, memory, disks, I/O rates, temperatures (psutil) and processes."""
 
 from __future__ import annotations
 
