@@ -27,7 +27,7 @@ import httpx
 
 from opscockpit.records import Alert
 from opscockpit.sources.base import Batch, Option, Source, SourceError
-from opscockpit.sources.ci_http import HttpHooks, TokenAuth, redact
+from opscockpit.sources.ci_http import HttpHooks, TokenAuth, display_url, redact
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,6 @@ class _Seen:
 
     alert: Alert
     key: tuple[datetime, str]  # startsAt, status: endsAt moves on every re-send, so not it
-
-
-def display_url(url: str) -> str:
-    """``url`` without user or password, fit for a reason shown on a pane or in a log."""
-    parsed = httpx.URL(url)
-    return str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else url
 
 
 class AlertmanagerSource(Source):

@@ -40,6 +40,12 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _CREDENTIAL_WORDS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
+def display_url(url: str) -> str:
+    """``url`` without user or password, fit for a reason shown on a pane or in a log."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else url
+
+
 @dataclass(frozen=True, slots=True)
 class TokenAuth:
     """How a token named by an environment variable goes on the wire.

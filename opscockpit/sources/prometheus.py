@@ -23,7 +23,7 @@ import httpx
 
 from opscockpit.records import MetricSample
 from opscockpit.sources.base import Batch, Option, Source, SourceError
-from opscockpit.sources.ci_http import TokenAuth, redact
+from opscockpit.sources.ci_http import TokenAuth, display_url, redact
 from opscockpit.sources.prometheus_api import query_result, series_name
 
 _FS = 'fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"'
@@ -78,6 +78,9 @@ class PrometheusSource(Source):
     def __init__(self, name: str, settings: dict[str, Any] | None = None) -> None:
         super().__init__(name, settings)
         self.url = str(self.settings["url"]).rstrip("/")
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"source {self.kind!r} url {self.url!r} should start with http(s)://")
+        self.where = display_url(self.url)  # what reasons show: no user or password
         queries = self.settings["queries"]
         bad = [k for k, v in queries.items() if not isinstance(v, str) or not v.strip()]
         if bad:
@@ -120,24 +123,24 @@ class PrometheusSource(Source):
         try:
             response = await client.get(self.url + path, params=params)
         except httpx.TimeoutException:
-            raise SourceError(self._say(f"Prometheus at {self.url} timed out")) from None
+            raise SourceError(self._say(f"Prometheus at {self.where} timed out")) from None
         except httpx.HTTPError as exc:
-            raise SourceError(self._say(f"cannot reach Prometheus at {self.url}: {exc}")) \
+            raise SourceError(self._say(f"cannot reach Prometheus at {self.where}: {exc}")) \
                 from None
         status = response.status_code
         if status in (401, 403):
             raise SourceError(self._say(
-                f"Prometheus at {self.url} refused the request (HTTP {status}): check "
+                f"Prometheus at {self.where} refused the request (HTTP {status}): check "
                 f"token_env ({self.auth.env or 'not set'})"))
         if status == 429:
             retry = response.headers.get("Retry-After", "")
-            raise SourceError(self._say(f"Prometheus at {self.url} is rate limiting"),
+            raise SourceError(self._say(f"Prometheus at {self.where} is rate limiting"),
                               retry_after_s=float(retry) if retry.isdigit() else None)
         try:
             doc = response.json()
         except ValueError:
             raise SourceError(self._say(
-                f"Prometheus at {self.url} answered HTTP {status} with no JSON")) from None
+                f"Prometheus at {self.where} answered HTTP {status} with no JSON")) from None
         try:
             query_result(doc)
         except ValueError as exc:

@@ -126,3 +126,20 @@ def test_every_query_is_asked_in_one_poll_and_one_failure_fails_it() -> None:
         "load1": "node_load1", "load5": "node_load5"}})
     with pytest.raises(SourceError, match="query 'load5'"):
         asyncio.run(source.poll(None))
+
+
+@respx.mock
+def test_a_password_in_the_url_never_reaches_a_reason() -> None:
+    respx.get("http://ops:hunter2-canary@prom.test:9090/api/v1/query_range").mock(
+        return_value=httpx.Response(503, text="down"))
+    source = PrometheusSource("fleet", {"url": "http://ops:hunter2-canary@prom.test:9090",
+                                        "queries": {"load1": "node_load1"}})
+    with pytest.raises(SourceError) as failed:
+        asyncio.run(source.poll(None))
+    assert "hunter2-canary" not in str(failed.value)
+    assert "prom.test:9090" in str(failed.value)
+
+
+def test_a_url_without_a_scheme_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="should start with http"):
+        PrometheusSource("fleet", {"url": "prom.test:9090"})
