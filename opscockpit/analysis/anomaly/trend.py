@@ -17,7 +17,9 @@ cancellation and rounding cannot accumulate without bound.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
+from itertools import chain
 from typing import Any
 
 
@@ -28,7 +30,10 @@ class SlidingFit:
         self.size = size
         self.lag = lag
         self._pending: deque[float] = deque()
-        self._ring: deque[float] = deque()
+        # The fitted values as packed doubles, circular once full from ``_head`` (the
+        # oldest): a float object per value cost four times the memory, per series.
+        self._ring = array("d")
+        self._head = 0
         self._shift = 0.0
         self._sx = 0.0  # sum of (x - shift)
         self._sxx = 0.0  # sum of (x - shift)^2
@@ -80,24 +85,33 @@ class SlidingFit:
         self._stx += len(ring) * d
         self._sx += d
         self._sxx += d * d
-        ring.append(x)
-        if len(ring) > self.size:
-            old = ring.popleft() - self._shift
+        if len(ring) < self.size:
+            ring.append(x)
+        else:
+            head = self._head
+            old = ring[head] - self._shift
+            ring[head] = x
+            self._head = head + 1 if head + 1 < self.size else 0
+            # The oldest leaves and every remaining value moves one position down (the new
+            # one was counted at position len(ring), which is where it now stands).
             self._sx -= old
             self._sxx -= old * old
-            # Every remaining value moved one position down.
             self._stx -= self._sx
         self._since_recentre += 1
         if self._since_recentre >= self.size:
             self._recentre()
         self._refit()
 
+    def _in_order(self) -> chain[float]:
+        ring, head = self._ring, self._head
+        return chain(ring[head:], ring[:head])
+
     def _recentre(self) -> None:
         ring = self._ring
         self._shift = sum(ring) / len(ring)
         shift = self._shift
         self._sx = self._sxx = self._stx = 0.0
-        for t, x in enumerate(ring):
+        for t, x in enumerate(self._in_order()):
             d = x - shift
             self._sx += d
             self._sxx += d * d
@@ -109,7 +123,7 @@ class SlidingFit:
             "size": self.size,
             "lag": self.lag,
             "pending": list(self._pending),
-            "values": list(self._ring),
+            "values": list(self._in_order()),
             "sums": [self._shift, self._sx, self._sxx, self._stx],
             "since_recentre": self._since_recentre,
         }
