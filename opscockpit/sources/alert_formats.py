@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from opscockpit.records import Alert, Severity, utc
+from opscockpit.sources.prometheus_api import strip_port
 
 ALERT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Alert))
 HOST_LABELS = ("instance", "host", "hostname")
@@ -78,19 +79,6 @@ def _optional_ts(value: Any) -> datetime | None:
         return parse_ts(value)
     except RecordError:
         return None
-
-
-def strip_port(instance: str) -> str:
-    """``host:9100`` -> ``host``; ``[::1]:9100`` -> ``::1``; bare IPv6 stays as is."""
-    text = instance.strip()
-    if text.startswith("["):
-        end = text.find("]")
-        return text[1:end] if end > 0 else text
-    if text.count(":") == 1:
-        host, _, port = text.partition(":")
-        if port.isdigit():
-            return host
-    return text
 
 
 def host_and_service(labels: Mapping[str, str]) -> tuple[str, str]:

@@ -18,6 +18,7 @@ HOST_LABELS = ("host", "instance")
 
 def strip_port(instance: str) -> str:
     """``10.0.0.1:9100`` -> ``10.0.0.1``; ``[::1]:9100`` -> ``::1``; anything else as is."""
+    instance = instance.strip()
     bracketed = re.fullmatch(r"\[([^\]]+)\](:\d+)?", instance)
     if bracketed:
         return bracketed.group(1)

@@ -186,16 +186,24 @@ def test_every_message_matches_its_template(messages: list[str]) -> None:
         assert matches(plain(miner.template(tid)), m)
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(_message, min_size=2, max_size=40), st.data())
-def test_save_restore_gives_identical_ids(messages: list[str], data: st.DataObject) -> None:
-    cut = data.draw(st.integers(0, len(messages)))
+def _run_straight_and_resumed(
+    messages: list[str], cut: int
+) -> tuple[list[str], list[str], TemplateMiner, TemplateMiner]:
+    """Ids of one unbroken miner, and of one saved to JSON after ``cut`` and resumed."""
     straight = TemplateMiner()
     expected = [straight.add(m).template_id for m in messages]
     first = TemplateMiner()
     got = [first.add(m).template_id for m in messages[:cut]]
     resumed = TemplateMiner.from_state(json.loads(json.dumps(first.to_state())))
     got += [resumed.add(m).template_id for m in messages[cut:]]
+    return expected, got, straight, resumed
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_message, min_size=2, max_size=40), st.data())
+def test_save_restore_gives_identical_ids(messages: list[str], data: st.DataObject) -> None:
+    cut = data.draw(st.integers(0, len(messages)))
+    expected, got, straight, resumed = _run_straight_and_resumed(messages, cut)
     assert got == expected
     assert resumed.templates().equals(straight.templates())
 
@@ -213,12 +221,7 @@ _enumerated = st.builds(
 @given(st.lists(st.one_of(_enumerated, _message), min_size=2, max_size=60), st.data())
 def test_save_restore_across_merges(messages: list[str], data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(messages)))
-    straight = TemplateMiner()
-    expected = [straight.add(m).template_id for m in messages]
-    first = TemplateMiner()
-    got = [first.add(m).template_id for m in messages[:cut]]
-    resumed = TemplateMiner.from_state(json.loads(json.dumps(first.to_state())))
-    got += [resumed.add(m).template_id for m in messages[cut:]]
+    expected, got, _, resumed = _run_straight_and_resumed(messages, cut)
     assert got == expected
     for tid, m in zip(got, messages, strict=True):
         assert matches(resumed.template(tid), m)

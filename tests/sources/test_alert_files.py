@@ -14,7 +14,8 @@ from opscockpit.sources.alert_files import (
     parse_alert_file,
     parse_alert_text,
 )
-from opscockpit.sources.alert_formats import fingerprint, strip_port
+from opscockpit.sources.alert_formats import fingerprint
+from opscockpit.sources.prometheus_api import strip_port
 from tests.conftest import require_dataset
 
 
