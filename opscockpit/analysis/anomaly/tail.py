@@ -24,6 +24,8 @@ from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from typing import Any
 
+from opscockpit.analysis.anomaly.ring import PackedRing
+
 # Extrapolating a tail from a handful of values would turn the first moderate excursion of a
 # young series into an alarm; below this many values only ranks are used. With 64 the
 # "tail" was the top quarter of the window and the exponential fitted to it was far too
@@ -66,11 +68,8 @@ class RollingTail:
         # The last ``lag`` values wait here before they join the reference window, so a slow
         # drift is judged against what came before it rather than against its own start.
         self._pending: deque[float] = deque()
-        # The window twice, as packed doubles (a third of the memory of float objects, and a
-        # fleet keeps thousands of these): in arrival order, circular once full from
-        # ``_head`` (the oldest), and sorted.
-        self._ring = array("d")
-        self._head = 0
+        # The window twice, as packed doubles: in arrival order, and sorted.
+        self._ring = PackedRing(size)
         self._sorted = array("d")
         # A window nobody asks about can skip its sorted copy (see ``push``).
         self._stale = False
@@ -149,7 +148,7 @@ class RollingTail:
         if len(pending) > self.lag:
             x = pending.popleft()
             insort(values, x)
-            old = self._enter(x)
+            old = self._ring.enter(x)
             if old is not None:
                 del values[bisect_left(values, old)]
         return result
@@ -166,7 +165,7 @@ class RollingTail:
         if len(pending) <= self.lag:
             return
         x = pending.popleft()
-        old = self._enter(x)
+        old = self._ring.enter(x)
         if not keep_sorted:
             if not self._stale:
                 self._stale = True
@@ -179,18 +178,6 @@ class RollingTail:
             if old is not None:
                 del self._sorted[bisect_left(self._sorted, old)]
 
-    def _enter(self, x: float) -> float | None:
-        """Put ``x`` in the ring; the value it pushes out of a full window, else None."""
-        ring = self._ring
-        if len(ring) < self.size:
-            ring.append(x)
-            return None
-        head = self._head
-        old = ring[head]
-        ring[head] = x
-        self._head = head + 1 if head + 1 < self.size else 0
-        return old
-
     def _resort(self) -> None:
         self._sorted = array("d", sorted(self._ring))
         self._stale = False
@@ -202,13 +189,13 @@ class RollingTail:
             "repeats": self.repeats,
             "lag": self.lag,
             "pending": list(self._pending),
-            "values": [*self._ring[self._head:], *self._ring[:self._head]],
+            "values": list(self._ring),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RollingTail:
         out = cls(int(state["size"]), int(state["tail"]), int(state["repeats"]), int(state["lag"]))
         out._pending.extend(float(v) for v in state["pending"])
-        out._ring.extend(float(v) for v in state["values"])
+        out._ring = PackedRing(out.size, state["values"])
         out._resort()
         return out

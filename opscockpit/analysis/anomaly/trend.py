@@ -17,10 +17,10 @@ cancellation and rounding cannot accumulate without bound.
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
-from itertools import chain
 from typing import Any
+
+from opscockpit.analysis.anomaly.ring import PackedRing
 
 
 class SlidingFit:
@@ -30,10 +30,7 @@ class SlidingFit:
         self.size = size
         self.lag = lag
         self._pending: deque[float] = deque()
-        # The fitted values as packed doubles, circular once full from ``_head`` (the
-        # oldest): a float object per value cost four times the memory, per series.
-        self._ring = array("d")
-        self._head = 0
+        self._ring = PackedRing(size)
         self._shift = 0.0
         self._sx = 0.0  # sum of (x - shift)
         self._sxx = 0.0  # sum of (x - shift)^2
@@ -85,15 +82,11 @@ class SlidingFit:
         self._stx += len(ring) * d
         self._sx += d
         self._sxx += d * d
-        if len(ring) < self.size:
-            ring.append(x)
-        else:
-            head = self._head
-            old = ring[head] - self._shift
-            ring[head] = x
-            self._head = head + 1 if head + 1 < self.size else 0
+        left = ring.enter(x)
+        if left is not None:
             # The oldest leaves and every remaining value moves one position down (the new
             # one was counted at position len(ring), which is where it now stands).
+            old = left - self._shift
             self._sx -= old
             self._sxx -= old * old
             self._stx -= self._sx
@@ -102,16 +95,12 @@ class SlidingFit:
             self._recentre()
         self._refit()
 
-    def _in_order(self) -> chain[float]:
-        ring, head = self._ring, self._head
-        return chain(ring[head:], ring[:head])
-
     def _recentre(self) -> None:
         ring = self._ring
         self._shift = sum(ring) / len(ring)
         shift = self._shift
         self._sx = self._sxx = self._stx = 0.0
-        for t, x in enumerate(self._in_order()):
+        for t, x in enumerate(ring):
             d = x - shift
             self._sx += d
             self._sxx += d * d
@@ -123,7 +112,7 @@ class SlidingFit:
             "size": self.size,
             "lag": self.lag,
             "pending": list(self._pending),
-            "values": list(self._in_order()),
+            "values": list(self._ring),
             "sums": [self._shift, self._sx, self._sxx, self._stx],
             "since_recentre": self._since_recentre,
         }
@@ -132,7 +121,7 @@ class SlidingFit:
     def from_state(cls, state: dict[str, Any]) -> SlidingFit:
         out = cls(int(state["size"]), int(state["lag"]))
         out._pending.extend(float(v) for v in state["pending"])
-        out._ring.extend(float(v) for v in state["values"])
+        out._ring = PackedRing(out.size, state["values"])
         out._shift, out._sx, out._sxx, out._stx = (float(v) for v in state["sums"])
         out._since_recentre = int(state["since_recentre"])
         out._refit()
