@@ -108,7 +108,7 @@ def test_weekly_residual_only_learns_until_it_has_seen_a_week_of_itself() -> Non
         if detector.opened:
             reasons.add(detector.reason.split()[0])
     assert "weekly" not in reasons
-    assert len(detector._tails["weekly"]) > 0  # it did learn
+    assert detector.window_len("weekly") > 0  # it did learn
 
 
 def test_scores_are_in_unit_interval_and_frame_api_matches_streaming(noise: np.ndarray) -> None:

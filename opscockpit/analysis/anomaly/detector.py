@@ -10,83 +10,140 @@ Every point updates a handful of statistics, each watching for one way a series 
   from a one-period moving average, minus the same deviation a period ago (a night that
   looks like a day, a holiday that looks like a Sunday).
 
-Each statistic is judged against its own last ``window`` values (:mod:`.tail`), so no
-statistic needs a distribution assumption or a scale, and each adapts: a new level becomes
-normal once the window has seen enough of it. The smallest two-sided tail probability,
-Bonferroni-corrected over the statistics, is the surprise of the point; its decades
-(``-log10 p``) over ten is the score. Cost and memory per point are bounded by ``window``.
-The default window, 4000 points, is two weeks at five-minute samples (so a weekly pattern
-has been seen twice) and under three days at one a minute: a shorter memory forgets last
-week's rare burst and calls the next one new (at 2000 points NAB's realKnownCause raised a
-quarter more false alarms and scored 4.6 points lower; at 6000 it began to miss windows).
+Each statistic is judged against its own last ``window`` values, so no statistic needs a
+distribution assumption or a scale, and each adapts: a new level becomes normal once the
+window has seen enough of it. Inside the bulk of a window the tail probability is the
+conformal rank (values at least as extreme, plus one, over n + 1). Beyond it, a value that
+fewer than three past values reach is judged by an exponential tail (peaks over threshold,
+GPD with shape 0) fitted to the ``tail`` most extreme values, its scale from their median
+excess (so one past anomaly does not hide the next for a whole window, while an event that
+keeps recurring becomes normal), never below 2 % of the bulk's spread (so a quantised tail
+does not make the next small step look impossible). The smallest two-sided tail
+probability, Bonferroni-corrected over the statistics, is the surprise of the point; its
+decades (``-log10 p``) over ten is the score. Cost and memory per point are bounded by
+``window``. The default window, 4000 points, is two weeks at five-minute samples (so a
+weekly pattern has been seen twice) and under three days at one a minute: a shorter memory
+forgets last week's rare burst and calls the next one new (at 2000 points NAB's
+realKnownCause raised a quarter more false alarms and scored 4.6 points lower; at 6000 it
+began to miss windows). The last ``lag`` values of a statistic wait before they join its
+window, so a slow drift is judged against what came before it, not against its own start.
 
 Trend: ``value`` and ``level`` compare the present with the window's *distribution*, which
 on a steadily rising series makes every new record look surprising. Each therefore also
-has a trend residual (the statistic minus a least-squares line through its reference
-window, :mod:`.trend`) with its own tail; in proportion to how well that line explains the
-window (R² of the level from ``GATE_R2[0]``, fully at ``GATE_R2[1]``), a value or level is
-only as surprising as it is *around the line*. Over weeks of a stationary or seasonal
-series the line explains next to nothing and the statistic is judged as before; a young
-series on its morning ramp, or a disk filling, is judged around its trend.
+has a trend residual (the statistic minus a least-squares line through the level's
+reference window, kept in O(1) per point with sums re-centred every window so bytes
+counters keep their variance) with its own tail; in proportion to how well that line
+explains the window (R² of the level from ``GATE_R2[0]``, fully at ``GATE_R2[1]``), a
+value or level is only as surprising as it is *around the line*. Over weeks of a
+stationary or seasonal series the line explains next to nothing and the statistic is
+judged as before; a young series on its morning ramp, or a disk filling, is judged around
+its trend.
+
+Seasons: phases are bins of the wall-clock period keyed by the data's own timestamps (at
+most 2016 per period), so gaps and irregular sampling do not shift the phase. What a bin
+remembers is the deviation from a one-period moving average, not the raw value (else a
+level shift would come back as a "seasonal" anomaly a period later), and an anomalous
+point leaves the bin's memory as it was (an incident must not become next week's normal).
+A bin written less than half or more than one and a half periods ago is not the same
+phase. Until its tail has seen a full period of residuals the seasonal statistic only
+learns (on two-week series it voted on one week of memory and raised most false alarms).
+It compares a 48-point mean rather than the 12-point level: a same-phase residual is the
+difference of two such means, so it carries the noise of both, and what it is for (a
+holiday, a night shift that did not happen) lasts hours (with the 12-point level it missed
+NAB's nyc_taxi holiday window).
 
 Warm-up: a new series says nothing for its first ``lag`` + 30 points (about 54); from then
 until its tails hold 256 values (about 280 points) it raises only gross changes, judged
-against the whole range it has shown (:mod:`.tail`); after that it has full sensitivity.
-At one point a second that is a minute of silence and under five minutes to full
-sensitivity; at one a minute, an hour and under five hours; at five minutes, four and a
-half hours and a day. It is counted in points, not time, on purpose: a tail needs that many
-values to be estimated, whatever the cadence. (NAB ignores its first 15% of rows, at
-least 600 of a two-week file, so the warm-up costs it nothing.)
+by an exponential tail whose scale is the whole range it has shown (a latency going from
+80 ms to 900 ms, not a busy minute); after that it has full sensitivity. At one point a
+second that is a minute of silence and under five minutes to full sensitivity; at one a
+minute, an hour and under five hours; at five minutes, four and a half hours and a day. It
+is counted in points, not time, on purpose: a tail needs that many values to be
+estimated, whatever the cadence. (NAB ignores its first 15% of rows, at least 600 of a
+two-week file, so the warm-up costs it nothing.)
 
 Episodes (:mod:`.episodes`) open when the score reaches ``1 - sensitivity``; NAB counts the
 row where one opens as the detection. They close on the series' own clock, stay open while
-the level sits away from where it was before the episode (an incident's plateau, which the
-tails learn within a few dozen points), and a much stronger onset splits a weak episode.
+the level sits away from where it was before the episode (the bulk of the level's window,
+or of its residual around the line when the line fits, widened by its own width on each
+side and moved along the line's slope), and a much stronger onset splits a weak episode.
+
+The per-point work is compiled (``_kernel.c``): a point costs about a microsecond, so a
+fleet's live telemetry, an ingest of months of history and a replay all go through this
+same code. Each statistic's window is kept sorted with two small buffers of arrivals and
+departures merged in every 128 points, instead of shifting half the window per point.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
-from datetime import datetime
-from statistics import median
+import base64
+import sys
+import zlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from opscockpit.analysis.anomaly.episodes import Episode, EpisodeTracker, Stamp
-from opscockpit.analysis.anomaly.seasonal import PhaseMemory
-from opscockpit.analysis.anomaly.state import dump_detector, load_detector
-from opscockpit.analysis.anomaly.tail import RollingTail
-from opscockpit.analysis.anomaly.trend import SlidingFit
-from opscockpit.records import utc
+from opscockpit.analysis.anomaly import _kernel
+from opscockpit.analysis.anomaly.episodes import (
+    DEFAULT_HOLD_SECONDS,
+    DEFAULT_QUIET,
+    DEFAULT_QUIET_SECONDS,
+    Episode,
+    EpisodeStamps,
+    Stamp,
+    dump_episodes,
+    load_episodes,
+    stamp_seconds,
+)
 
 DEFAULT_SENSITIVITY = 0.65
-# Scores are -log10(p) / SCORE_DECADES, clipped to [0, 1]: a score of 0.5 means a point that
-# the recent history of the series makes a one-in-100,000 event.
+# Scores are -log10(p) / 10, clipped to [0, 1]: a score of 0.5 means a point that the
+# recent history of the series makes a one-in-100,000 event.
 SCORE_DECADES = 10.0
-DAY = 86_400.0
-WEEK = 7 * DAY
-PERIODS = {"daily": DAY, "weekly": WEEK}
-# How many inter-arrival gaps fix the sampling step (used only to size the phase bins).
-STEP_SAMPLES = 16
+DAY = 86_400
+PERIODS = {"daily": DAY, "weekly": 7 * DAY}
 # R² of the level's line at which trend residuals start to count, and count fully. Below
 # 0.5 the line is a poor description (NAB's two-week files sit there, and score the same
-# with or without it); on a clean ramp the level's R² is above 0.9.
+# with or without it); on a clean ramp the level's R² is above 0.9. (Kept in _kernel.c.)
 GATE_R2 = (0.5, 0.8)
+# The statistics, in the kernel's order (the reason of an anomaly names one of them).
+STATISTICS = ("value", "jump", "level", "spread", "value~", "level~")
+# 4: the state is the kernel's packed memory (v3 was JSON lists of Python objects).
+STATE_VERSION = 4
+# Points scored per call into the kernel: bounds the scratch buffers of a long batch.
+CHUNK = 8192
+
+_OPENED, _OPEN_AFTER = 1, 1 << 6
 
 
-def _seconds(ts: Stamp) -> float:
-    if isinstance(ts, datetime):
-        return utc(ts).timestamp()
-    return float(ts)
+@dataclass(slots=True)
+class Scored:
+    """What :meth:`SeriesDetector.update_many` found, by position in the batch."""
+
+    scores: array  # array('d'), one per point
+    opened: list[tuple[int, str]] = field(default_factory=list)  # (position, reason)
+    closed: list[tuple[int, Episode]] = field(default_factory=list)  # (position, episode)
 
 
-def _combine(p: float, q: float, weight: float) -> float:
-    """``p`` moved towards ``max(p, q)`` by ``weight`` (geometrically): a gated tail."""
-    if q <= p:
-        return p
-    if weight >= 1.0:
-        return q
-    return p ** (1.0 - weight) * q**weight
+def _reason(flags: int, names: tuple[str, ...]) -> str:
+    why = (flags >> 1) & 0xF
+    if not why:
+        return ""
+    return f"{names[why - 1]} {'high' if flags & (1 << 5) else 'low'}"
+
+
+def _doubles(values: Any) -> Any:
+    """A contiguous float64 buffer over ``values`` (no copy for float64 arrays)."""
+    if isinstance(values, array) and values.typecode == "d":
+        return values
+    try:
+        view = memoryview(values)
+    except TypeError:
+        return array("d", (float(v) for v in values))
+    if view.format == "d" and view.c_contiguous:
+        return view
+    return array("d", (float(v) for v in view.tolist()))
 
 
 class SeriesDetector:
@@ -95,7 +152,7 @@ class SeriesDetector:
     ``sensitivity`` in (0, 1): an episode opens when the score reaches ``1 - sensitivity``.
     A new series is silent for its first ``lag`` + 30 points, then raises only gross changes
     (beyond several times the range seen so far) until its tails hold 256 values, about
-    ``lag`` + 256 points (see :mod:`.tail`).
+    ``lag`` + 256 points.
     """
 
     def __init__(
@@ -114,6 +171,9 @@ class SeriesDetector:
     ) -> None:
         if not 0.0 < sensitivity < 1.0:
             raise ValueError(f"sensitivity must be in (0, 1), got {sensitivity}")
+        unknown = [s for s in seasons if s not in PERIODS]
+        if unknown:
+            raise ValueError(f"unknown season {unknown[0]!r} (known: daily, weekly)")
         self.sensitivity = sensitivity
         self.window = window
         self.tail = tail
@@ -122,207 +182,154 @@ class SeriesDetector:
         self.spread_span = spread_span
         self.season_span = season_span
         self.jump_alpha = jump_alpha
+        self.cooldown = cooldown
         self.seasons = tuple(seasons)
-        self.tracker = EpisodeTracker(1.0 - sensitivity, cooldown=cooldown)
+        self._params = (
+            sensitivity, jump_alpha, window, tail, lag, level_span, spread_span, season_span,
+            cooldown, DEFAULT_QUIET, DEFAULT_QUIET_SECONDS, DEFAULT_HOLD_SECONDS,
+            [PERIODS[s] for s in self.seasons],
+        )
+        size, _ = _kernel.sizes(*self._params)
+        self._arena = bytearray(size)
+        _kernel.init(self._arena, *self._params)
+        self._names = STATISTICS + self.seasons
+        # Whether the last point opened an episode, and which statistic made it surprising
+        # (e.g. "level high": the "why" of an anomaly for the operator).
         self.opened = False
-        # Which statistic made the last point surprising, e.g. "level high": the "why" of an
-        # anomaly for the operator.
         self.reason = ""
-        self.count = 0
-        self._fast: float | None = None
-        self._last: float | None = None
-        self._last_seconds: float | None = None
-        self._recent: deque[float] = deque(maxlen=level_span)
-        self._steps: deque[float] = deque(maxlen=spread_span)
-        # The seasonal statistics compare a longer mean than ``level``: a same-phase residual
-        # is the difference of two such means, so it carries the noise of both, and what it
-        # is for (a holiday, a night shift that did not happen) lasts hours, not minutes.
-        # With the 12-point level it missed NAB's nyc_taxi holiday window (peak 0.28); with
-        # 24, 48 or 96 points it finds it, at the same false alarms on the other files.
-        self._season_recent: deque[float] = deque(maxlen=season_span)
-        self._gaps: list[float] = []
-        self._step: float | None = None
-        self._phases: dict[str, PhaseMemory] = {}
-        names = ("value", "jump", "level", "spread", "value~", "level~", *self.seasons)
-        self._tails = {name: RollingTail(window, tail, lag=lag) for name in names}
-        # One line, through the levels, serves the value too: the level is the mean of the
-        # last ``level_span`` values, so it stands (level_span - 1) / 2 points back.
-        self._fits = {"level": SlidingFit(window, lag)}
-        # Where the level normally lay when the open episode began, as (low, high, slope):
-        # the bulk of the level, or of its residual around the line when the line fits
-        # (then moved along the line's slope at the time, since the line itself soon learns
-        # from the episode). The episode does not close while the level is outside it.
-        self._band: list[float] | None = None
+        self._seen = 0
+        self._stamps = EpisodeStamps()
+        self._closed: list[Episode] = []
+
+    @property
+    def count(self) -> int:
+        """Points scored so far (missing values are not)."""
+        return int(_kernel.status(self._arena)[1])
+
+    def window_len(self, statistic: str) -> int:
+        """How many values a statistic's window holds (it learns before it votes)."""
+        return int(_kernel.window_len(self._arena, self._names.index(statistic)))
 
     # -- scoring -------------------------------------------------------------------------
 
     def update(self, ts: Stamp, value: float) -> float:
         """Score ``value`` observed at ``ts`` (then learn from it); 0 for a missing value."""
-        self.opened = False
-        x = float(value)
-        if not math.isfinite(x):
-            return 0.0
-        seconds = _seconds(ts)
-        if self._step is None:
-            self._learn_step(seconds)
-        tails = self._tails
-        level_fit = self._fits["level"]
-        level_line = level_fit.forecast()
-        value_line = None
-        if level_line is not None:
-            value_line = level_line + level_fit.slope() * (self.level_span - 1) / 2
-        gate = (level_fit.r2() - GATE_R2[0]) / (GATE_R2[1] - GATE_R2[0])
-        # The most surprising statistic so far: its p, name and side. (Written out per
-        # statistic rather than looped: this is the per-point hot path.)
-        best, why, high = 1.0, "", False
-
-        upper, lower = self._judge("value", x, value_line, gate, best)
-        p = 2.0 * (upper if upper < lower else lower)
-        if p < best:
-            best, why, high = p, "value", upper < lower
-
-        fast = self._fast
-        if fast is None:
-            self._fast = x
-        else:
-            upper, lower = tails["jump"].judge(x - fast)
-            self._fast = fast + self.jump_alpha * (x - fast)
-            p = 2.0 * (upper if upper < lower else lower)
-            if p < best:
-                best, why, high = p, "jump", upper < lower
-
-        if self._last is not None:
-            self._steps.append(abs(x - self._last))
-        self._last = x
-        recent = self._recent
-        recent.append(x)
-        season_recent = self._season_recent
-        season_recent.append(x)
-        level: float | None = None
-        deviations: dict[str, float] = {}
-        if len(recent) == self.level_span:
-            level = sum(recent) / self.level_span
-            upper, lower = self._judge("level", level, level_line, gate, best)
-            level_fit.push(level)
-            p = 2.0 * (upper if upper < lower else lower)
-            if p < best:
-                best, why, high = p, "level", upper < lower
-        if self._phases and len(season_recent) == self.season_span:
-            season_level = sum(season_recent) / self.season_span
-            for name, memory in self._phases.items():
-                residual, deviations[name] = memory.residual(seconds, season_level)
-                if residual is None:
-                    continue
-                tail = tails[name]
-                if len(tail) < min(self.window, memory.bins):
-                    # A same-phase residual is the difference of two noisy deviations;
-                    # until its tail has seen a full period of them it only learns. (On
-                    # two-week series the weekly statistic voted on one week of memory and
-                    # raised most false alarms.)
-                    tail.push(residual)
-                    continue
-                upper, lower = tail.judge(residual)
-                p = 2.0 * (upper if upper < lower else lower)
-                if p < best:
-                    best, why, high = p, name, upper < lower
-
-        if len(self._steps) == self.spread_span:
-            upper, lower = tails["spread"].judge(sum(self._steps) / self.spread_span)
-            p = 2.0 * (upper if upper < lower else lower)
-            if p < best:
-                best, why, high = p, "spread", upper < lower
-
-        # Bonferroni over every statistic the detector has, voting yet or not (a young series
-        # gets no discount for having fewer).
-        p = min(1.0, best * (4 + len(self.seasons)))
-        score = min(1.0, -math.log10(p) / SCORE_DECADES) if p < 1.0 else 0.0
-        self.reason = f"{why} {'high' if high else 'low'}" if why else ""
-        tracker = self.tracker
-        anomalous = score >= tracker.release
-        for name, deviation in deviations.items():
-            self._phases[name].remember(seconds, deviation, anomalous)
-        self.count += 1
-        self.opened = tracker.observe(ts, score, settled=self._settled(level))
-        if self.opened:
-            self._band = self._bulk(level_line, gate)
-        elif tracker.open is None:
-            self._band = None
+        at = self._seen
+        score, flags, closings = _kernel.score_one(self._arena, stamp_seconds(ts), float(value))
+        self._seen = at + 1
+        self.opened = bool(flags & _OPENED)
+        self.reason = _reason(flags, self._names)
+        stamps = (ts,)
+        for raw in closings:
+            self._closed.append(self._stamps.episode(raw, at, stamps))
+        if flags & _OPEN_AFTER:
+            self._stamps.hold(_kernel.status(self._arena)[3], at, stamps)
+        elif self._stamps:
+            self._stamps.clear()
         return score
 
-    def _judge(
-        self, name: str, stat: float, line: float | None, gate: float, best: float
-    ) -> tuple[float, float]:
-        """Tail probabilities of ``stat``, gated by its residual around ``line``."""
-        upper, lower = self._tails[name].judge(stat)
-        if line is not None:
-            resid_tail = self._tails[name + "~"]
-            resid = stat - line
-            # The residual only ever makes a point less surprising, so it is judged only
-            # when it could matter (a fast path on the common, unsurprising point).
-            if gate > 0.0 and 2.0 * min(upper, lower) < best:
-                r_upper, r_lower = resid_tail.surprise(resid)
-                upper = _combine(upper, r_upper, gate)
-                lower = _combine(lower, r_lower, gate)
-            resid_tail.push(resid, keep_sorted=gate > 0.0)
-        return upper, lower
+    def update_many(
+        self, seconds: Any, values: Any, stamps: Sequence[Stamp] | None = None
+    ) -> Scored:
+        """Score a run of points of this series at once (same scores as :meth:`update`).
 
-    def _bulk(self, level_line: float | None, gate: float) -> list[float] | None:
-        """Where the level normally lies, as the episode that just opened sees it.
-
-        The bulk of the level's window (or of its residual around the line), widened by its
-        own width on each side: "settled" means back among ordinary values, not back to
-        the middle of them, which a noisy series misses one point in ten.
+        ``seconds``: each point's time in epoch seconds (what :meth:`update` makes of its
+        stamp); ``stamps``: the stamps episodes should carry, by position (default the
+        seconds themselves). Closed episodes are also kept for :meth:`pop_closed`.
         """
-        around_line = gate >= 0.5 and level_line is not None
-        bulk = self._tails["level~" if around_line else "level"].band()
-        if bulk is None:
-            return None
-        low, high = bulk
-        width = high - low
-        if around_line and level_line is not None:
-            slope = self._fits["level"].slope()
-            return [level_line + low - width, level_line + high + width, slope]
-        return [low - width, high + width, 0.0]
-
-    def _settled(self, level: float | None) -> bool:
-        band = self._band
-        if band is None:
-            return True
-        band[0] += band[2]
-        band[1] += band[2]
-        return level is None or band[0] <= level <= band[1]
-
-    def _learn_step(self, seconds: float) -> None:
-        last = self._last_seconds
-        self._last_seconds = seconds
-        if last is None or seconds <= last:
-            return
-        self._gaps.append(seconds - last)
-        if len(self._gaps) >= STEP_SAMPLES:
-            self._step = step = median(self._gaps)
-            self._gaps = []
-            for name in self.seasons:
-                period = PERIODS[name]
-                # A phase bin must hold at least one point and a period several bins.
-                if step * 4 <= period:
-                    self._phases[name] = PhaseMemory(period, step)
+        secs, vals = _doubles(seconds), _doubles(values)
+        n = len(vals)
+        if len(secs) != n:
+            raise ValueError(f"{len(secs)} times for {n} values")
+        marks: Sequence[Stamp] = stamps if stamps is not None else secs
+        base = self._seen
+        out = Scored(array("d", bytes(8 * n)))
+        opened = array("i", bytes(8 * min(n, CHUNK)))
+        closed = array("d", bytes(40 * min(n, CHUNK)))
+        for lo in range(0, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            n_opened, n_closed = _kernel.score(self._arena, secs[lo:hi], vals[lo:hi],
+                                               memoryview(out.scores)[lo:hi], opened, closed)
+            for k in range(n_opened):
+                out.opened.append((lo + opened[2 * k], _reason(opened[2 * k + 1], self._names)))
+            for k in range(n_closed):
+                raw = closed[5 * k : 5 * k + 5]
+                out.closed.append((int(raw[4]) - base, self._stamps.episode(raw, base, marks)))
+        self._seen = base + n
+        if n:
+            _, _, last, raw_open = _kernel.status(self._arena)
+            self.opened = bool(out.opened) and out.opened[-1][0] == n - 1
+            self.reason = _reason(last, self._names)
+            self._stamps.hold(raw_open, base, marks)
+        self._closed.extend(episode for _, episode in out.closed)
+        return out
 
     # -- episodes ------------------------------------------------------------------------
 
     @property
     def open_episode(self) -> Episode | None:
-        return self.tracker.open
+        raw = _kernel.status(self._arena)[3]
+        return None if raw is None else self._stamps.episode(raw, self._seen, ())
 
     def pop_closed(self) -> list[Episode]:
-        return self.tracker.pop_closed()
+        out, self._closed = self._closed, []
+        return out
 
     # -- persistence ---------------------------------------------------------------------
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot from which :meth:`from_state` continues exactly."""
-        return dump_detector(self)
+        return {
+            "version": STATE_VERSION,
+            "sensitivity": self.sensitivity,
+            "window": self.window,
+            "tail": self.tail,
+            "lag": self.lag,
+            "level_span": self.level_span,
+            "spread_span": self.spread_span,
+            "season_span": self.season_span,
+            "jump_alpha": self.jump_alpha,
+            "cooldown": self.cooldown,
+            "seasons": list(self.seasons),
+            "byteorder": sys.byteorder,
+            "memory": base64.b64encode(zlib.compress(_kernel.dump(self._arena), 1)).decode(),
+            "seen": self._seen,
+            "reason": self.reason,
+            "stamps": self._stamps.to_state(),
+            "closed": dump_episodes(self._closed),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SeriesDetector:
         """Continue from :meth:`to_state`; ValueError for a state of another version."""
-        return load_detector(cls, state)
+        version = state.get("version")
+        if version != STATE_VERSION:
+            raise ValueError(
+                f"unsupported anomaly detector state version {version!r} (this build reads "
+                f"{STATE_VERSION}); start the series afresh"
+            )
+        if state["byteorder"] != sys.byteorder:
+            raise ValueError("anomaly detector state saved on a machine of another byte order")
+        out = cls(
+            float(state["sensitivity"]),
+            window=int(state["window"]),
+            tail=int(state["tail"]),
+            lag=int(state["lag"]),
+            level_span=int(state["level_span"]),
+            spread_span=int(state["spread_span"]),
+            season_span=int(state["season_span"]),
+            jump_alpha=float(state["jump_alpha"]),
+            cooldown=int(state["cooldown"]),
+            seasons=tuple(state["seasons"]),
+        )
+        try:
+            memory = zlib.decompress(base64.b64decode(state["memory"]))
+        except (ValueError, zlib.error) as exc:
+            raise ValueError(f"anomaly detector state is damaged ({exc})") from exc
+        _kernel.load(out._arena, memory)
+        out._seen = int(state["seen"])
+        out.reason = str(state["reason"])
+        out._stamps = EpisodeStamps.from_state(state["stamps"])
+        out._closed = load_episodes(state["closed"])
+        return out
+

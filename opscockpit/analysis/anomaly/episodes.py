@@ -26,24 +26,29 @@ Closing and re-opening are separate questions, answered on different clocks:
   scores an echo that opens a new episode as a false positive.
 - **A stronger onset is never absorbed**: a score that is a new onset (the previous point
   was below ``threshold``, the episode is at least ``quiet`` points old) and at least
-  ``STRONG_MARGIN`` above the open (or last) episode's peak closes the weaker episode and
+  0.3 (``STRONG_MARGIN``) above the open (or last) episode's peak closes the weaker episode and
   opens a new one, so a mild wobble an hour before an incident does not swallow it. As
-  scores are capped at 1, only episodes peaking at or below ``1 - STRONG_MARGIN`` can be
+  scores are capped at 1, only episodes peaking at or below 0.7 can be
   split or re-opened this way.
+
+The rules run compiled (``_kernel.c``, inside the detector's per-point work); this module
+gives them their Python face: episodes carry the caller's own stamps (datetimes or epoch
+seconds), which the kernel knows only as point ordinals.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from opscockpit.analysis.anomaly import _kernel
 from opscockpit.records import utc
 
 Stamp = datetime | float
 
-# Scores are tenths of decades of improbability: 0.3 more is 1000 times less likely.
-STRONG_MARGIN = 0.3
 DEFAULT_COOLDOWN = 60
 DEFAULT_QUIET = 12
 DEFAULT_QUIET_SECONDS = 300.0
@@ -58,7 +63,7 @@ class Episode:
     peak_ts: Stamp
 
 
-def _seconds(ts: Stamp) -> float:
+def stamp_seconds(ts: Stamp) -> float:
     # Naive datetimes are UTC, as everywhere in opscockpit (not local time, whose DST
     # change would stretch or shrink a calm spell by an hour).
     return utc(ts).timestamp() if isinstance(ts, datetime) else float(ts)
@@ -76,22 +81,73 @@ def _load_stamp(raw: Any) -> Stamp:
     return float(raw)
 
 
-def _dump_episode(ep: Episode) -> dict[str, Any]:
-    return {
-        "start": _dump_stamp(ep.start),
-        "end": _dump_stamp(ep.end),
-        "peak_score": ep.peak_score,
-        "peak_ts": _dump_stamp(ep.peak_ts),
-    }
+def dump_episodes(episodes: list[Episode]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": _dump_stamp(ep.start),
+            "end": _dump_stamp(ep.end),
+            "peak_score": ep.peak_score,
+            "peak_ts": _dump_stamp(ep.peak_ts),
+        }
+        for ep in episodes
+    ]
 
 
-def _load_episode(raw: dict[str, Any]) -> Episode:
-    return Episode(
-        _load_stamp(raw["start"]),
-        _load_stamp(raw["end"]),
-        float(raw["peak_score"]),
-        _load_stamp(raw["peak_ts"]),
-    )
+def load_episodes(raw: list[dict[str, Any]]) -> list[Episode]:
+    return [
+        Episode(
+            _load_stamp(r["start"]),
+            _load_stamp(r["end"]),
+            float(r["peak_score"]),
+            _load_stamp(r["peak_ts"]),
+        )
+        for r in raw
+    ]
+
+
+class EpisodeStamps:
+    """The stamps of the points an open episode refers to, by ordinal.
+
+    The kernel names an episode's start, end and peak by the ordinal of their point; a
+    point of the current call is looked up in that call's stamps (``base`` is the ordinal
+    of its first one), an earlier one in what :meth:`hold` kept of the open episode.
+    """
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held: dict[int, Stamp] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._held)
+
+    def _stamp(self, ordinal: int, base: int, stamps: Sequence[Stamp]) -> Stamp:
+        return stamps[ordinal - base] if ordinal >= base else self._held[ordinal]
+
+    def episode(self, raw: Sequence[float], base: int, stamps: Sequence[Stamp]) -> Episode:
+        start, end, peak, peak_at = raw[:4]
+        return Episode(self._stamp(int(start), base, stamps), self._stamp(int(end), base, stamps),
+                       float(peak), self._stamp(int(peak_at), base, stamps))
+
+    def hold(self, raw_open: Sequence[float] | None, base: int, stamps: Sequence[Stamp]) -> None:
+        """Keep the stamps the open episode (or none) refers to, and forget the rest."""
+        if raw_open is None:
+            self._held = {}
+            return
+        points = {int(raw_open[0]), int(raw_open[1]), int(raw_open[3])}
+        self._held = {o: self._stamp(o, base, stamps) for o in points}
+
+    def clear(self) -> None:
+        self._held = {}
+
+    def to_state(self) -> list[list[Any]]:
+        return [[o, _dump_stamp(ts)] for o, ts in sorted(self._held.items())]
+
+    @classmethod
+    def from_state(cls, raw: list[list[Any]]) -> EpisodeStamps:
+        out = cls()
+        out._held = {int(o): _load_stamp(ts) for o, ts in raw}
+        return out
 
 
 class EpisodeTracker:
@@ -113,20 +169,16 @@ class EpisodeTracker:
         self.quiet_seconds = quiet_seconds
         self.hold_seconds = hold_seconds
         self.closed: list[Episode] = []
-        self._open: Episode | None = None
-        # Points since the last score above ``release`` (None: never), the peak of the
-        # episode that point belonged to, points since the open episode started, whether
-        # the previous point was above ``threshold``, and (in seconds) when the open
-        # episode last scored above ``threshold``.
-        self._since_active: int | None = None
-        self._last_peak = 0.0
-        self._age = 0
-        self._was_high = False
-        self._last_high = 0.0
+        self._memory = bytearray(_kernel.tracker_size())
+        _kernel.tracker_init(self._memory, threshold, self.release, cooldown, quiet,
+                             quiet_seconds, hold_seconds)
+        self._seen = 0
+        self._stamps = EpisodeStamps()
 
     @property
     def open(self) -> Episode | None:
-        return self._open
+        raw = _kernel.tracker_open(self._memory)
+        return None if raw is None else self._stamps.episode(raw, self._seen, ())
 
     def observe(self, ts: Stamp, score: float, settled: bool = True) -> bool:
         """Feed one point; True when this point opens a new episode.
@@ -137,72 +189,27 @@ class EpisodeTracker:
         series settles, or until the calm has lasted ``cooldown`` points and
         ``hold_seconds`` (then the plateau is the new normal).
         """
-        high = score >= self.threshold
-        onset = high and not self._was_high
-        self._was_high = high
-        current = self._open
-        if current is not None:
-            self._age += 1
-        if high and self._strong(score, onset, current):
-            if current is not None:
-                self.closed.append(current)
-            return self._start(ts, score)
-        hot = self._since_active is not None and self._since_active < self.cooldown
-        if high or (score >= self.release and (current is not None or hot)):
-            self._since_active = 0
-            if current is not None:
-                if high:
-                    self._last_high = _seconds(ts)
-                peak, peak_ts = current.peak_score, current.peak_ts
-                if score > peak:
-                    peak, peak_ts = score, ts
-                self._open = Episode(current.start, ts, peak, peak_ts)
-                self._last_peak = peak
-                return False
-            if high and not hot:
-                return self._start(ts, score)
-            return False
-        if self._since_active is not None:
-            self._since_active += 1
-        if current is not None and self._since_active is not None:
-            now = _seconds(ts)
-            calm = now - _seconds(current.end)
-            waited = (
-                self._since_active >= self.quiet and now - self._last_high >= self.quiet_seconds
-            )
-            new_normal = self._since_active >= self.cooldown and calm >= self.hold_seconds
-            if waited and (settled or new_normal):
-                self.closed.append(current)
-                self._open = None
-        return False
-
-    def _strong(self, score: float, onset: bool, current: Episode | None) -> bool:
-        if not onset or self._since_active is None:
-            return False
-        if current is None and self._since_active >= self.cooldown:
-            return False  # cold again: the ordinary rules open an episode anyway
-        if current is not None and self._age < self.quiet:
-            return False  # still the rise of the episode that is open
-        return score >= self._last_peak + STRONG_MARGIN
-
-    def _start(self, ts: Stamp, score: float) -> bool:
-        self._open = Episode(ts, ts, score, ts)
-        self._last_high = _seconds(ts)
-        self._since_active = 0
-        self._last_peak = score
-        self._age = 0
-        return True
+        at = self._seen
+        opened, closings = _kernel.tracker_observe(self._memory, at, stamp_seconds(ts),
+                                                   float(score), settled)
+        self._seen = at + 1
+        stamps = (ts,)
+        for raw in closings:
+            self.closed.append(self._stamps.episode(raw, at, stamps))
+        self._stamps.hold(_kernel.tracker_open(self._memory), at, stamps)
+        return bool(opened)
 
     def pop_closed(self) -> list[Episode]:
-        """Hand over the episodes closed since the last call (the engine turns them to events)."""
+        """Hand over the episodes closed since the last call."""
         out, self.closed = self.closed, []
         return out
 
     def flush(self) -> list[Episode]:
         """Close the open episode (end of a batch or a replay) and return all closed ones."""
-        if self._open is not None:
-            self.closed.append(self._open)
-            self._open = None
+        raw = _kernel.tracker_close(self._memory)
+        if raw is not None:
+            self.closed.append(self._stamps.episode(raw, self._seen, ()))
+            self._stamps.clear()
         return self.pop_closed()
 
     def to_state(self) -> dict[str, Any]:
@@ -213,13 +220,10 @@ class EpisodeTracker:
             "quiet": self.quiet,
             "quiet_seconds": self.quiet_seconds,
             "hold_seconds": self.hold_seconds,
-            "closed": [_dump_episode(ep) for ep in self.closed],
-            "open": None if self._open is None else _dump_episode(self._open),
-            "since_active": self._since_active,
-            "last_peak": self._last_peak,
-            "age": self._age,
-            "was_high": self._was_high,
-            "last_high": self._last_high,
+            "memory": base64.b64encode(bytes(self._memory)).decode(),
+            "seen": self._seen,
+            "stamps": self._stamps.to_state(),
+            "closed": dump_episodes(self.closed),
         }
 
     @classmethod
@@ -232,12 +236,11 @@ class EpisodeTracker:
             float(state["quiet_seconds"]),
             float(state["hold_seconds"]),
         )
-        out.closed = [_load_episode(raw) for raw in state["closed"]]
-        out._open = None if state["open"] is None else _load_episode(state["open"])
-        since = state["since_active"]
-        out._since_active = None if since is None else int(since)
-        out._last_peak = float(state["last_peak"])
-        out._age = int(state["age"])
-        out._was_high = bool(state["was_high"])
-        out._last_high = float(state["last_high"])
+        memory = base64.b64decode(state["memory"])
+        if len(memory) != len(out._memory):
+            raise ValueError("episode tracker state of another build")
+        out._memory[:] = memory
+        out._seen = int(state["seen"])
+        out._stamps = EpisodeStamps.from_state(state["stamps"])
+        out.closed = load_episodes(state["closed"])
         return out
