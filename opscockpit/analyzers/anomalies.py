@@ -75,25 +75,46 @@ class AnomalyAnalyzer(Analyzer):
         self._recent: tuple[datetime, tuple[AnomalyMark, ...]] | None = None
 
     def observe(self, batch: Batch, now: datetime) -> Batch | None:
-        derived = Batch()
-        for host, metric, seconds, value in _points(batch):
+        # Each series is scored in one call (an ingest or a replay hands over thousands of
+        # points at once); what the episodes raise is then put back in the batch's time
+        # order, as if the points had come one by one.
+        series: dict[tuple[str, str], tuple[list[int], list[float], list[float]]] = {}
+        for position, (host, metric, seconds, value) in enumerate(_points(batch)):
             if metric.startswith(SKIPPED_PREFIXES):
                 continue
             key = (host, metric)
+            points = series.get(key)
+            if points is None:
+                points = series[key] = ([], [], [])
+            points[0].append(position)
+            points[1].append(seconds)
+            points[2].append(value)
+        # (position in the batch, 0 closes / 1 opens, key, episode, value, reason)
+        events: list[tuple[int, int, tuple[str, str], Episode, float, str]] = []
+        for key, (positions, seconds, values) in series.items():
             detector = self.detectors.get(key)
             if detector is None:
                 detector = self.detectors[key] = SeriesDetector(self.sensitivity)
-            detector.update(seconds, value)
+            scored = detector.update_many(seconds, values)
+            detector.pop_closed()  # handed over here, as events
             # A stronger onset can close the open episode and open a new one at the same
-            # point: resolve the old one first, so its alert does not outlive the new one's.
-            for episode in detector.pop_closed():
+            # point: the old one resolves first, so its alert does not outlive the new one's.
+            events.extend((positions[i], 0, key, episode, values[i], "")
+                          for i, episode in scored.closed)
+            events.extend((positions[i], 1, key, Episode(seconds[i], seconds[i],
+                                                         scored.scores[i], seconds[i]),
+                           values[i], reason)
+                          for i, reason in scored.opened)
+        events.sort(key=lambda e: (e[0], e[1]))
+        derived = Batch()
+        for _, opens, key, episode, value, reason in events:
+            if opens:
+                self.reasons[key] = reason
+                derived.alerts.append(_alert(key, episode, value, reason))
+            else:
                 derived.anomalies.append(_anomaly(key, episode, closed=True))
                 derived.alerts.append(_alert(key, episode, value, self.reasons.get(key, ""),
                                              resolved=True))
-            opened = detector.open_episode
-            if detector.opened and opened is not None:
-                self.reasons[key] = detector.reason
-                derived.alerts.append(_alert(key, opened, value, detector.reason))
         if derived.anomalies:
             self._recent = None
         return derived if len(derived) else None

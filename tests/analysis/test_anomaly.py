@@ -196,3 +196,65 @@ def test_a_strong_onset_is_not_absorbed_by_a_weak_open_episode() -> None:
     first, second = tracker.flush()
     assert first.peak_score == 0.38 and first.end < second.start
     assert second.start == T0 + 60.0 * 52 and second.peak_score == 1.0
+
+
+def incidents(n: int, seed: int) -> np.ndarray:
+    """Seasonal noise with a spike, a plateau and a noise burst: episodes of every kind."""
+    rng = np.random.default_rng(seed)
+    values = 30 + 10 * np.sin(2 * np.pi * np.arange(n) / 288) + rng.standard_t(3, n)
+    values[n // 3] += 60.0
+    values[n // 2 : n // 2 + 80] += 25.0
+    values[3 * n // 4 : 3 * n // 4 + 40] += rng.normal(0, 15, 40)
+    values[n // 5] = float("nan")
+    return values
+
+
+def test_a_batch_scores_exactly_as_points_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small chunks, so episodes open in one call into the kernel and close in another.
+    monkeypatch.setattr("opscockpit.analysis.anomaly.detector.CHUNK", 97)
+    values = incidents(288 * 9, seed=11)
+    stamps = [datetime.fromtimestamp(T0 + STEP * i, UTC) for i in range(len(values))]
+    one, batch = SeriesDetector(), SeriesDetector()
+    scores, opened, closed = [], [], []
+    for i, (ts, value) in enumerate(zip(stamps, values, strict=True)):
+        scores.append(one.update(ts, value))
+        closed += [(i, ep) for ep in one.pop_closed()]
+        if one.opened:
+            opened.append((i, one.reason))
+    cut = 1500  # and a save and restore between two batches, inside nothing in particular
+    seconds = [ts.timestamp() for ts in stamps]
+    first = batch.update_many(seconds[:cut], values[:cut], stamps[:cut])
+    batch = SeriesDetector.from_state(json.loads(json.dumps(batch.to_state())))
+    second = batch.update_many(seconds[cut:], values[cut:], stamps[cut:])
+    assert list(first.scores) + list(second.scores) == scores
+    assert first.opened + [(i + cut, r) for i, r in second.opened] == opened
+    assert first.closed + [(i + cut, ep) for i, ep in second.closed] == closed
+    assert len(opened) >= 3 and all(isinstance(ep.start, datetime) for _, ep in closed)
+    assert batch.open_episode == one.open_episode
+    assert batch.reason == one.reason and batch.count == one.count == len(values) - 1
+
+
+def test_a_batch_restored_inside_an_episode_closes_it_with_its_own_stamps() -> None:
+    values = incidents(288 * 4, seed=5)
+    stamps = [datetime.fromtimestamp(T0 + STEP * i, UTC) for i in range(len(values))]
+    seconds = [ts.timestamp() for ts in stamps]
+    detector = SeriesDetector()
+    cut = len(values) // 2 + 10  # inside the plateau's episode
+    detector.update_many(seconds[:cut], values[:cut], stamps[:cut])
+    opened_at = detector.open_episode
+    assert opened_at is not None
+    detector = SeriesDetector.from_state(json.loads(json.dumps(detector.to_state())))
+    assert detector.open_episode == opened_at
+    later = detector.update_many(seconds[cut:], values[cut:], stamps[cut:])
+    assert any(ep.start == opened_at.start for _, ep in later.closed)
+
+
+def test_a_state_that_does_not_fit_is_refused() -> None:
+    state = SeriesDetector(window=500).to_state()
+    state["window"] = 400
+    with pytest.raises(ValueError, match="does not fit"):
+        SeriesDetector.from_state(state)
+    state = SeriesDetector().to_state()
+    state["memory"] = "not base64 at all!"
+    with pytest.raises(ValueError, match="damaged"):
+        SeriesDetector.from_state(state)

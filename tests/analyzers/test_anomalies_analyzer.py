@@ -51,6 +51,29 @@ def test_live_points_and_one_bulk_import_give_the_same_episodes() -> None:
                for _, start, end, _ in episodes), episodes
 
 
+def test_a_bulk_import_of_several_series_raises_the_live_alerts_in_the_live_order() -> None:
+    # Each series is scored in one call in bulk; the alerts must still come out in time
+    # order across series, as the alert clusterer expects of a stream.
+    samples = sorted(_series(seed=7) + [
+        MetricSample(s.ts + timedelta(seconds=30), "api-3", "latency_ms", s.value)
+        for s in _series(spike_at=640, seed=8)
+    ], key=lambda s: s.ts)
+    live = Store.open(None)
+    intake = Intake(live, [AnomalyAnalyzer()])
+    for sample in samples:
+        intake.accept(Batch(metrics=[sample]), sample.ts)
+    bulk = Store.open(None)
+    frame = pd.DataFrame({"ts": [s.ts for s in samples], "host": [s.host for s in samples],
+                          "metric": "latency_ms", "value": [s.value for s in samples]})
+    Intake(bulk, [AnomalyAnalyzer()]).accept(Batch(frames={"metrics": frame}), samples[-1].ts,
+                                             origin="import")
+    query = ("SELECT ts, id, status, message FROM alerts WHERE source = 'anomaly' "
+             "ORDER BY rowid")
+    alerts = [tuple(r) for r in live.query(query).itertuples(index=False)]
+    assert alerts == [tuple(r) for r in bulk.query(query).itertuples(index=False)]
+    assert {a[1].split(":")[1] for a in alerts} == {"api-2/latency_ms", "api-3/latency_ms"}
+
+
 def test_a_spike_raises_an_anomaly_alert_that_resolves() -> None:
     store = Store.open(None)
     intake = Intake(store, [AnomalyAnalyzer()])

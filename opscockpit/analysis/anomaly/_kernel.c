@@ -34,7 +34,7 @@
 /* Values entering and leaving a sorted window wait in two small sorted buffers and are
  * merged into it once either fills: a merge of the window every BUF points instead of a
  * shift of half the window on every point. */
-#define BUF 128
+#define BUF 64
 /* Every STRIDE-th value of S, searched first: a small index that stays in the first-level
  * cache narrows each search of S to one short run, instead of a chain of misses across S. */
 #define STRIDE 16

@@ -1,28 +1,37 @@
 """DataFrame entry points: a whole series in, scores or episodes out.
 
-Both feed :class:`SeriesDetector` point by point, so a report built from stored history and
-the engine scoring live points agree exactly.
+Both feed :class:`SeriesDetector` the whole series in one call, which scores it point by
+point exactly as the engine scores live points, so a report built from stored history and
+the live cockpit agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from opscockpit.analysis.anomaly.detector import DEFAULT_SENSITIVITY, SeriesDetector
-from opscockpit.analysis.anomaly.episodes import Stamp
+from opscockpit.analysis.anomaly.episodes import Stamp, stamp_seconds
 
 EPISODE_COLUMNS = ["start", "end", "peak_score", "peak_ts"]
 
 
-def _points(frame: pd.DataFrame) -> Iterator[tuple[Stamp, float]]:
+def _points(frame: pd.DataFrame) -> tuple[Any, Any, Sequence[Stamp] | None]:
+    """(epoch seconds, values, stamps episodes carry or None for the seconds themselves)."""
     stamps = frame["ts"]
-    if pd.api.types.is_datetime64_any_dtype(stamps):
-        ts_values: list[Stamp] = list(stamps)
+    values = frame["value"].to_numpy(dtype=float)
+    if not pd.api.types.is_datetime64_any_dtype(stamps):
+        return stamps.to_numpy(dtype=float), values, None
+    nanos = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
+    if (nanos % 1_000_000_000 == 0).all():
+        # Whole seconds (nearly every metric): exact, whatever way they are computed.
+        seconds = (nanos // 1_000_000_000).astype(float)
     else:
-        ts_values = [float(v) for v in stamps]
-    yield from zip(ts_values, frame["value"].astype(float).tolist(), strict=True)
+        seconds = np.array([stamp_seconds(ts) for ts in stamps], dtype=float)
+    return seconds, values, stamps.array
 
 
 def score_series(
@@ -36,8 +45,8 @@ def score_series(
     stream instead of starting from zero; it is updated in place.
     """
     detector = detector or SeriesDetector(sensitivity)
-    scores = [detector.update(ts, value) for ts, value in _points(frame)]
-    return pd.Series(scores, index=frame.index, name="score", dtype=float)
+    scored = detector.update_many(*_points(frame))
+    return pd.Series(np.frombuffer(scored.scores), index=frame.index, name="score", dtype=float)
 
 
 def detect_episodes(
@@ -50,10 +59,8 @@ def detect_episodes(
     An episode still open at the last row is included, ending there.
     """
     detector = detector or SeriesDetector(sensitivity)
+    detector.update_many(*_points(frame))
     found = detector.pop_closed()
-    for ts, value in _points(frame):
-        detector.update(ts, value)
-        found.extend(detector.pop_closed())
     if detector.open_episode is not None:
         found.append(detector.open_episode)
     rows = [(ep.start, ep.end, ep.peak_score, ep.peak_ts) for ep in found]
