@@ -189,12 +189,16 @@ static int64_t upper_bound(const double *v, int64_t n, double x) {
     return (base - v) + (n == 1 && *base <= x);
 }
 
-/* (values < x, values <= x) of one sorted array: the second search only when x is there
- * (quantised series repeat values thousands of times). */
-static void rank2(const double *v, int64_t n, double x, int64_t *lt, int64_t *le) {
-    int64_t at = lower_bound(v, n, x);
-    *lt = at;
-    *le = at < n && v[at] == x ? at + upper_bound(v + at, n - at, x) : at;
+/* (values < x, values <= x) of a short sorted array (a merge buffer, a stretch of S):
+ * counted outright, which vectorises, rather than searched. */
+static void count2(const double *v, int64_t n, double x, int64_t *lt, int64_t *le) {
+    int64_t below = 0, at_most = 0;
+    for (int64_t i = 0; i < n; i++) {
+        below += v[i] < x;
+        at_most += v[i] <= x;
+    }
+    *lt = below;
+    *le = at_most;
 }
 
 static void index_rebuild(Det *d, Tail *t) {
@@ -212,9 +216,13 @@ static void rank_s(Det *d, const Tail *t, double x, int64_t *lt, int64_t *le) {
     int64_t j = lower_bound(idx, t->nidx, x);
     int64_t lo = j > 0 ? (j - 1) * STRIDE + 1 : 0;
     int64_t hi = j > 0 ? (j * STRIDE < t->ns ? j * STRIDE : t->ns) : 0;
-    int64_t at = lo + lower_bound(s + lo, hi - lo, x);
+    int64_t below, at_most;
+    count2(s + lo, hi - lo, x, &below, &at_most);
+    int64_t at = lo + below;
     *lt = at;
-    if (!(at < t->ns && s[at] == x)) { *le = at; return; }
+    if (at_most < hi - lo || !(at < t->ns && s[at] == x)) { *le = lo + at_most; return; }
+    /* x runs to the end of the stretch (quantised series repeat values thousands of times):
+     * samples <= x put the end after the last such sample. */
     j = upper_bound(idx, t->nidx, x);
     lo = (j - 1) * STRIDE;
     hi = j * STRIDE < t->ns ? j * STRIDE : t->ns;
@@ -286,8 +294,8 @@ static inline int64_t tail_n(const Tail *t) { return t->ns + t->ni - t->nd; }
 static void tail_ranks(Det *d, const Tail *t, double x, int64_t *lt, int64_t *le) {
     int64_t s_lt, s_le, i_lt, i_le, d_lt, d_le;
     rank_s(d, t, x, &s_lt, &s_le);
-    rank2(AT(d, t->off_i), t->ni, x, &i_lt, &i_le);
-    rank2(AT(d, t->off_d), t->nd, x, &d_lt, &d_le);
+    count2(AT(d, t->off_i), t->ni, x, &i_lt, &i_le);
+    count2(AT(d, t->off_d), t->nd, x, &d_lt, &d_le);
     *lt = s_lt + i_lt - d_lt;
     *le = s_le + i_le - d_le;
 }
