@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opscockpit.analysis.anomaly import (
     DEFAULT_SENSITIVITY,
@@ -258,3 +260,45 @@ def test_a_state_that_does_not_fit_is_refused() -> None:
     state["memory"] = "not base64 at all!"
     with pytest.raises(ValueError, match="damaged"):
         SeriesDetector.from_state(state)
+
+
+def test_values_beyond_any_metric_are_missing_not_poison() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(0, 1, 2000)
+    values[[500, 900, 1300]] = [1e300, -1e200, 1.7e308]
+    detector = SeriesDetector()
+    scores = detector.update_many(T0 + STEP * np.arange(2000), values).scores
+    assert [scores[i] for i in (500, 900, 1300)] == [0.0, 0.0, 0.0]
+    assert detector.count == 1997 and all(0.0 <= s <= 1.0 for s in scores)
+    stamps = T0 + STEP * np.arange(2000, 2100)
+    stamps[10] = float("nan")
+    assert detector.update_many(stamps, rng.normal(0, 1, 100)).scores[10] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.sampled_from([0.0, 1.0, 1.0, 2.0, -3.5]),
+                              st.floats(-1e6, 1e6), st.just(float("nan"))),
+                    min_size=1, max_size=700),
+    window=st.integers(4, 120),
+    lag=st.integers(0, 8),
+    cut=st.integers(0, 700),
+)
+def test_any_series_scores_the_same_in_a_batch_and_after_a_restore(
+    values: list[float], window: int, lag: int, cut: int
+) -> None:
+    # Small windows and repeated values: windows fill, roll and merge their buffers
+    # many times over, with duplicates on both sides of every merge.
+    params = {"window": window, "lag": lag, "tail": 4, "level_span": 3, "spread_span": 4,
+              "season_span": 5}
+    seconds = [T0 + 60.0 * i for i in range(len(values))]
+    one = SeriesDetector(**params)
+    expected = [one.update(ts, v) for ts, v in zip(seconds, values, strict=True)]
+    cut = min(cut, len(values))
+    batch = SeriesDetector(**params)
+    first = batch.update_many(seconds[:cut], values[:cut])
+    batch = SeriesDetector.from_state(json.loads(json.dumps(batch.to_state())))
+    second = batch.update_many(seconds[cut:], values[cut:])
+    assert list(first.scores) + list(second.scores) == expected
+    assert all(0.0 <= s <= 1.0 for s in expected)
+    assert json.dumps(batch.to_state()) == json.dumps(one.to_state())

@@ -31,6 +31,7 @@
 #define GATE_HIGH 0.8
 #define REPEATS 3
 #define MAX_SEASONS 2
+#define MAX_VALUE 1e150
 /* Values entering and leaving a sorted window wait in two small sorted buffers and are
  * merged into it once either fills: a merge of the window every BUF points instead of a
  * shift of half the window on every point. */
@@ -615,7 +616,10 @@ static void learn_step(Det *d, double seconds) {
 static double detector_update(Det *d, double seconds, double x, int *opened, Closings *c) {
     int64_t at = d->seen++;
     *opened = 0;
-    if (!isfinite(x)) return 0.0;
+    /* Missing, or so large that the trend line's sums of squares would overflow: nothing
+     * derived from such a value may reach a sorted window (NaN has no place in an order).
+     * A point without a time has no phase either. */
+    if (!(fabs(x) <= MAX_VALUE) || !isfinite(seconds)) return 0.0;
     if (!d->has_step) learn_step(d, seconds);
     Fit *fit = &d->fit;
     int has_line = fit->has_line;

@@ -213,7 +213,11 @@ class SeriesDetector:
     # -- scoring -------------------------------------------------------------------------
 
     def update(self, ts: Stamp, value: float) -> float:
-        """Score ``value`` observed at ``ts`` (then learn from it); 0 for a missing value."""
+        """Score ``value`` observed at ``ts`` (then learn from it).
+
+        A missing value (NaN, infinite, or beyond ±1e150, where no metric lives) scores 0
+        and leaves the detector as it was.
+        """
         at = self._seen
         score, flags, closings = _kernel.score_one(self._arena, stamp_seconds(ts), float(value))
         self._seen = at + 1
