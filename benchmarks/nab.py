@@ -24,8 +24,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 # Throughput is CPU time of this process on one core: idle BLAS worker threads spinning
@@ -99,7 +100,19 @@ def rolling_zscore(values: np.ndarray, window: int = 100) -> np.ndarray:
     return np.abs(values - mean) / np.where(std > 0, std, 1.0)
 
 
-def run(corpus: Sequence[NabFile], sensitivity: float = DEFAULT_SENSITIVITY) -> dict[str, object]:
+def _best_cpu_seconds(work: Callable[[], object], repeat: int) -> float:
+    """The least CPU time of ``repeat`` runs: noise on a shared machine only ever adds."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def run(
+    corpus: Sequence[NabFile], sensitivity: float = DEFAULT_SENSITIVITY, repeat: int = 3
+) -> dict[str, object]:
     scores: dict[tuple[str, str], list[FileScore]] = {}
     points = 0
     detector_s = baseline_s = 0.0
@@ -107,12 +120,10 @@ def run(corpus: Sequence[NabFile], sensitivity: float = DEFAULT_SENSITIVITY) -> 
     for item in corpus:
         # CPU time of this process, not wall time: on a shared machine other work would
         # otherwise count against whichever side it happened to overlap.
-        started = time.process_time()
         detections = detect(item.frame, sensitivity)
-        detector_s += time.process_time() - started
-        started = time.process_time()
-        rolling_zscore(item.frame["value"].to_numpy(dtype=float))
-        baseline_s += time.process_time() - started
+        values = item.frame["value"].to_numpy(dtype=float)
+        detector_s += _best_cpu_seconds(partial(detect, item.frame, sensitivity), repeat)
+        baseline_s += _best_cpu_seconds(partial(rolling_zscore, values), repeat)
         points += len(item.frame)
         for profile in PROFILES:
             result = score_file(detections, item.windows, profile)
@@ -254,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit-rows", type=int, default=None)
     parser.add_argument("--files", type=int, default=None, help="first K files per category")
     parser.add_argument("--per-file", action="store_true", help="also list TP/FP/FN per file")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="time each side this many times per file, keep the fastest")
     parser.add_argument("--sweep", action="store_true", help="also score at default +-0.05")
     parser.add_argument("--synthetic", action="store_true", help="also run the synthetic suite")
     parser.add_argument(
@@ -265,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not corpus:
         print(f"no NAB files under {args.data}", file=sys.stderr)
         return 1
-    result = run(corpus)
+    result = run(corpus, repeat=args.repeat)
     print(f"NAB normalised scores, sensitivity {DEFAULT_SENSITIVITY} (shipped default)")
     print(table(result))
     if args.per_file:
@@ -275,13 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     det_rate = points / max(float(result["detector_s"]), 1e-9)  # type: ignore[arg-type]
     base_rate = points / max(float(result["baseline_s"]), 1e-9)  # type: ignore[arg-type]
     print(
-        f"throughput (CPU time): detector {det_rate:,.0f} points/s, numpy rolling z-score "
-        f"{base_rate:,.0f} points/s, ratio {det_rate / base_rate:.4f} over {points:,} points"
+        f"throughput (CPU time, best of {args.repeat}): detector {det_rate:,.0f} points/s, "
+        f"numpy rolling z-score {base_rate:,.0f} points/s, ratio {det_rate / base_rate:.4f} "
+        f"over {points:,} points"
     )
     if args.sweep:
         for sensitivity in (DEFAULT_SENSITIVITY - 0.05, DEFAULT_SENSITIVITY + 0.05):
             print(f"\nsensitivity {sensitivity:.2f}")
-            print(table(run(corpus, sensitivity)))
+            print(table(run(corpus, sensitivity, repeat=1)))
     if args.synthetic:
         print("\nsynthetic series: false alarms / hits over files (after NAB probation)")
         for name, (alarms, hits, files) in synthetic_suite().items():
