@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MIN_FOR_TAIL 256
 #define MIN_YOUNG 30
@@ -50,6 +53,7 @@ typedef struct {
     Ring pending, window;
     int64_t off_s, ns, off_i, ni, off_d, nd; /* sorted = (S minus D) plus I */
     int64_t off_idx, nidx; /* S[0], S[STRIDE], S[2 * STRIDE], ... */
+    int64_t buffers_sorted; /* I and D are kept in arrival order until someone needs order */
 } Tail;
 
 typedef struct {
@@ -191,10 +195,24 @@ static int64_t upper_bound(const double *v, int64_t n, double x) {
 }
 
 /* (values < x, values <= x) of a short sorted array (a merge buffer, a stretch of S):
- * counted outright, which vectorises, rather than searched. */
+ * counted outright, two values per instruction, rather than searched. */
 static void count2(const double *v, int64_t n, double x, int64_t *lt, int64_t *le) {
-    int64_t below = 0, at_most = 0;
-    for (int64_t i = 0; i < n; i++) {
+    int64_t below = 0, at_most = 0, i = 0;
+#ifdef __SSE2__
+    __m128d xx = _mm_set1_pd(x);
+    __m128i b = _mm_setzero_si128(), m = _mm_setzero_si128();
+    for (; i + 2 <= n; i += 2) { /* a true comparison is all ones: -1 */
+        __m128d a = _mm_loadu_pd(v + i);
+        b = _mm_sub_epi64(b, _mm_castpd_si128(_mm_cmplt_pd(a, xx)));
+        m = _mm_sub_epi64(m, _mm_castpd_si128(_mm_cmple_pd(a, xx)));
+    }
+    int64_t lanes[4];
+    _mm_storeu_si128((__m128i *)(void *)lanes, b);
+    _mm_storeu_si128((__m128i *)(void *)(lanes + 2), m);
+    below = lanes[0] + lanes[1];
+    at_most = lanes[2] + lanes[3];
+#endif
+    for (; i < n; i++) {
         below += v[i] < x;
         at_most += v[i] <= x;
     }
@@ -230,11 +248,21 @@ static void rank_s(Det *d, const Tail *t, double x, int64_t *lt, int64_t *le) {
     *le = lo + upper_bound(s + lo, hi - lo, x);
 }
 
-static void sorted_insert(double *v, int64_t *n, double x) {
-    int64_t at = upper_bound(v, *n, x);
-    memmove(v + at + 1, v + at, (size_t)(*n - at) * sizeof(double));
-    v[at] = x;
-    (*n)++;
+static void insertion_sort(double *v, int64_t n) {
+    for (int64_t i = 1; i < n; i++) {
+        double x = v[i];
+        int64_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Counting needs no order; merging and the order statistics do. */
+static void sort_buffers(Det *d, Tail *t) {
+    if (t->buffers_sorted) return;
+    insertion_sort(AT(d, t->off_i), t->ni);
+    insertion_sort(AT(d, t->off_d), t->nd);
+    t->buffers_sorted = 1;
 }
 
 static void tail_resort(Det *d, Tail *t) {
@@ -250,6 +278,7 @@ static void tail_resort(Det *d, Tail *t) {
 /* Merge the buffers into S: take D's values out of S, then put I's in, each a run at a
  * time (a search per buffered value and a memmove per run, not a step per window value). */
 static void tail_flush(Det *d, Tail *t) {
+    sort_buffers(d, t);
     double *s = AT(d, t->off_s), *in = AT(d, t->off_i), *del = AT(d, t->off_d);
     int64_t w = 0, r = 0; /* S[0..w) is final; S[r..ns) still to be read */
     for (int64_t j = 0; j < t->nd; j++) {
@@ -273,19 +302,22 @@ static void tail_flush(Det *d, Tail *t) {
 }
 
 static void tail_add(Det *d, Tail *t, double x) {
-    sorted_insert(AT(d, t->off_i), &t->ni, x);
+    AT(d, t->off_i)[t->ni++] = x;
+    t->buffers_sorted = 0;
     if (t->ni == BUF) tail_flush(d, t);
 }
 
 static void tail_remove(Det *d, Tail *t, double x) {
     double *in = AT(d, t->off_i);
-    int64_t at = lower_bound(in, t->ni, x);
-    if (at < t->ni && in[at] == x) { /* joined after the last merge: just forget it */
-        memmove(in + at, in + at + 1, (size_t)(t->ni - at - 1) * sizeof(double));
-        t->ni--;
-        return;
+    for (int64_t k = 0; k < t->ni; k++) {
+        if (in[k] == x) { /* joined after the last merge: just forget it */
+            in[k] = in[--t->ni];
+            t->buffers_sorted = 0;
+            return;
+        }
     }
-    sorted_insert(AT(d, t->off_d), &t->nd, x);
+    AT(d, t->off_d)[t->nd++] = x;
+    t->buffers_sorted = 0;
     if (t->nd == BUF) tail_flush(d, t);
 }
 
@@ -302,7 +334,8 @@ static void tail_ranks(Det *d, const Tail *t, double x, int64_t *lt, int64_t *le
 }
 
 /* The m smallest values ascending (low) and the m largest descending (high). */
-static void tail_ends(Det *d, const Tail *t, int64_t m, double *low, double *high) {
+static void tail_ends(Det *d, Tail *t, int64_t m, double *low, double *high) {
+    sort_buffers(d, t);
     const double *s = AT(d, t->off_s), *in = AT(d, t->off_i), *del = AT(d, t->off_d);
     int64_t a = 0, b = 0, c = 0;
     for (int64_t k = 0; k < m; k++) {
