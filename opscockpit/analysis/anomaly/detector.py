@@ -20,7 +20,8 @@ excess (so one past anomaly does not hide the next for a whole window, while an 
 keeps recurring becomes normal), never below 2 % of the bulk's spread (so a quantised tail
 does not make the next small step look impossible). The smallest two-sided tail
 probability, Bonferroni-corrected over the statistics, is the surprise of the point; its
-decades (``-log10 p``) over ten is the score. Cost and memory per point are bounded by
+decades (``-log10 p``) over ten, clipped to [0, 1], is the score (0.5: a point the recent
+history makes a one-in-100,000 event). Cost and memory per point are bounded by
 ``window``. The default window, 4000 points, is two weeks at five-minute samples (so a
 weekly pattern has been seen twice) and under three days at one a minute: a shorter memory
 forgets last week's rare burst and calls the next one new (at 2000 points NAB's
@@ -33,8 +34,10 @@ on a steadily rising series makes every new record look surprising. Each therefo
 has a trend residual (the statistic minus a least-squares line through the level's
 reference window, kept in O(1) per point with sums re-centred every window so bytes
 counters keep their variance) with its own tail; in proportion to how well that line
-explains the window (R² of the level from ``GATE_R2[0]``, fully at ``GATE_R2[1]``), a
-value or level is only as surprising as it is *around the line*. Over weeks of a
+explains the window (R² of the level from 0.5, fully at 0.8: below 0.5 the line is a poor
+description, and NAB's two-week files sit there and score the same with or without it; on
+a clean ramp the level's R² is above 0.9), a value or level is only as surprising as it is
+*around the line*. Over weeks of a
 stationary or seasonal series the line explains next to nothing and the statistic is
 judged as before; a young series on its morning ramp, or a disk filling, is judged around
 its trend.
@@ -98,15 +101,8 @@ from opscockpit.analysis.anomaly.episodes import (
 )
 
 DEFAULT_SENSITIVITY = 0.65
-# Scores are -log10(p) / 10, clipped to [0, 1]: a score of 0.5 means a point that the
-# recent history of the series makes a one-in-100,000 event.
-SCORE_DECADES = 10.0
 DAY = 86_400
 PERIODS = {"daily": DAY, "weekly": 7 * DAY}
-# R² of the level's line at which trend residuals start to count, and count fully. Below
-# 0.5 the line is a poor description (NAB's two-week files sit there, and score the same
-# with or without it); on a clean ramp the level's R² is above 0.9. (Kept in _kernel.c.)
-GATE_R2 = (0.5, 0.8)
 # The statistics, in the kernel's order (the reason of an anomaly names one of them).
 STATISTICS = ("value", "jump", "level", "spread", "value~", "level~")
 # 4: the state is the kernel's packed memory (v3 was JSON lists of Python objects).
