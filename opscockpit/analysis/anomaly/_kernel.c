@@ -42,9 +42,9 @@
 /* Every STRIDE-th value of S, searched first: a small index that stays in the first-level
  * cache narrows each search of S to one short run, instead of a chain of misses across S. */
 #define STRIDE 16
-#define ARENA_MAGIC 0x6f70636b4b524e34LL /* "opckKRN4" */
+#define ARENA_MAGIC 0x6f70636b4b524e35LL /* "opckKRN5" */
 
-enum { T_VALUE, T_JUMP, T_LEVEL, T_SPREAD, T_VALUE_R, T_LEVEL_R, T_SEASON0 };
+enum { T_VALUE, T_JUMP, T_LEVEL, T_SPREAD, T_VALUE_R, T_LEVEL_R, T_DRIFT, T_DRIFT_R, T_SEASON0 };
 
 typedef struct { int64_t off, cap, head, len; } Ring; /* FIFO of doubles in the arena */
 
@@ -626,7 +626,8 @@ static void judge_gated(Det *d, int name, double stat, int has_line, double line
                         double best, double *up, double *lo) {
     tail_judge(d, &d->tails[name], stat, up, lo);
     if (!has_line) return;
-    Tail *resid_tail = &d->tails[name == T_VALUE ? T_VALUE_R : T_LEVEL_R];
+    int resid_name = name == T_VALUE ? T_VALUE_R : name == T_DRIFT ? T_DRIFT_R : T_LEVEL_R;
+    Tail *resid_tail = &d->tails[resid_name];
     double resid = stat - line;
     double least = *up < *lo ? *up : *lo;
     if (gate > 0.0 && 2.0 * least < best) {
@@ -675,8 +676,12 @@ static double detector_update(Det *d, double seconds, double x, int *opened, Clo
     if (!d->has_step) learn_step(d, seconds);
     Fit *fit = &d->fit;
     int has_line = fit->has_line;
-    double level_line = fit->line, value_line = 0.0;
-    if (has_line) value_line = level_line + fit->slope * (double)(d->level_span - 1) / 2;
+    double level_line = fit->line, value_line = 0.0, drift_line = 0.0;
+    if (has_line) {
+        value_line = level_line + fit->slope * (double)(d->level_span - 1) / 2;
+        /* The drift's mean is centred (season_span - level_span) / 2 points further back. */
+        drift_line = level_line - fit->slope * (double)(d->season_span - d->level_span) / 2;
+    }
     double gate = (fit->r2 - GATE_LOW) / (GATE_HIGH - GATE_LOW);
     double best = 1.0, up, lo;
     int64_t why = 0, high = 0;
@@ -711,10 +716,11 @@ static double detector_update(Det *d, double seconds, double x, int *opened, Clo
         fit_push(d, fit, level);
         VOTE(T_LEVEL, up, lo);
     }
+    int has_season_level = d->season_recent.len == d->season_span;
+    double season_level = has_season_level ? ring_mean(d, &d->season_recent) : 0.0;
     int any_phase = 0;
     for (int64_t s = 0; s < d->nseasons; s++) any_phase |= (int)d->phases[s].exists;
-    if (any_phase && d->season_recent.len == d->season_span) {
-        double season_level = ring_mean(d, &d->season_recent);
+    if (any_phase && has_season_level) {
         for (int64_t s = 0; s < d->nseasons; s++) {
             Phase *ph = &d->phases[s];
             if (!ph->exists) continue;
@@ -741,12 +747,35 @@ static double detector_update(Det *d, double seconds, double x, int *opened, Clo
         }
     }
 
+    int drift_votes = 0;
+    if (has_season_level) {
+        /* A mean of season_span points moves slowly (about one independent value per
+         * season_span): it learns until its window holds as many independent values as
+         * the level's does at MIN_FOR_TAIL (1,024 values for spans 48 and 12). */
+        Tail *t = &d->tails[T_DRIFT];
+        int64_t needed = MIN_FOR_TAIL * d->season_span / d->level_span;
+        if (needed > d->window) needed = d->window;
+        if (t->window.len < needed) {
+            tail_push(d, t, season_level, 1);
+            if (has_line)
+                tail_push(d, &d->tails[T_DRIFT_R], season_level - drift_line, gate > 0.0);
+        } else {
+            judge_gated(d, T_DRIFT, season_level, has_line, drift_line, gate, best, &up, &lo);
+            VOTE(T_DRIFT, up, lo);
+            drift_votes = 1;
+        }
+    }
+
     if (d->steps.len == d->spread_span) {
         tail_judge(d, &d->tails[T_SPREAD], ring_mean(d, &d->steps), &up, &lo);
         VOTE(T_SPREAD, up, lo);
     }
 
-    double p = best * (double)(4 + d->nseasons);
+    /* Bonferroni over the statistics (value, jump, level, spread and the seasons, voting
+     * yet or not: a young series gets no discount for having fewer), and the drift once it
+     * votes: it learns for a thousand points, and short series should not pay for a
+     * statistic that cannot speak for them. */
+    double p = best * (double)(4 + drift_votes + d->nseasons);
     if (p > 1.0) p = 1.0;
     double score = 0.0;
     if (p < 1.0) {
@@ -868,7 +897,12 @@ static int build(const Params *p, Det *d) {
         d->phases[s].off_values = cursor; cursor += MAX_BINS;
         d->phases[s].off_stamps = cursor; cursor += MAX_BINS;
     }
-    for (int64_t i = 0; i < d->ntails; i++) layout_tail(&d->tails[i], &cursor, p->window, p->tail, p->lag);
+    for (int64_t i = 0; i < d->ntails; i++) {
+        /* The drift waits as long as its mean spans: judged against means none of whose
+         * points it shares. */
+        int64_t lag = i == T_DRIFT || i == T_DRIFT_R ? p->season_span : p->lag;
+        layout_tail(&d->tails[i], &cursor, p->window, p->tail, lag);
+    }
     d->persist_bytes = cursor * 8;
     /* The sorted copies come last: they are not saved, only rebuilt. */
     for (int64_t i = 0; i < d->ntails; i++) {

@@ -6,6 +6,13 @@ Every point updates a handful of statistics, each watching for one way a series 
 - ``jump``: the value minus a fast moving average (abrupt steps, even on a trend);
 - ``level``: the mean of the last few points (small but sustained shifts noise would hide);
 - ``spread``: the mean absolute step of the last points (bursts of noise, or a flat line);
+- ``drift``: the mean of the last ``season_span`` points (a change too slow or too small
+  for the level, which forgets it in a dozen points: a temperature running low for a
+  day, a host busier for hours than it has been for weeks); it waits ``season_span``
+  points before joining its window (so it is judged against means it shares no point
+  with), is judged around the trend line like ``level`` (``drift~``), and only learns until
+  its window holds 1,024 values (a mean of 48 points changes slowly: a few hundred of them
+  are a handful of independent values, too few for a tail);
 - ``weekly`` (and ``daily`` if asked): the mean of the last ``season_span`` points' deviation
   from a one-period moving average, minus the same deviation a period ago (a night that
   looks like a day, a holiday that looks like a Sunday).
@@ -19,10 +26,12 @@ GPD with shape 0) fitted to the ``tail`` most extreme values, its scale from the
 excess (so one past anomaly does not hide the next for a whole window, while an event that
 keeps recurring becomes normal), never below 2 % of the bulk's spread (so a quantised tail
 does not make the next small step look impossible). The smallest two-sided tail
-probability, Bonferroni-corrected over the statistics, is the surprise of the point; its
-decades (``-log10 p``) over ten, clipped to [0, 1], is the score (0.5: a point the recent
-history makes a one-in-100,000 event). Cost and memory per point are bounded by
-``window``. The default window, 4000 points, is two weeks at five-minute samples (so a
+probability, Bonferroni-corrected over the statistics (every one the detector has, voting
+yet or not, so a young series gets no discount for having fewer; but the drift only once
+it votes, so the many series shorter than its learning never pay for it), is the surprise
+of the point; its decades (``-log10 p``) over ten, clipped to [0, 1], is the score (0.5:
+a point the recent history makes a one-in-100,000 event). Cost and memory per point are
+bounded by ``window``. The default window, 4000 points, is two weeks at five-minute samples (so a
 weekly pattern has been seen twice) and under three days at one a minute: a shorter memory
 forgets last week's rare burst and calls the next one new (at 2000 points NAB's
 realKnownCause raised a quarter more false alarms and scored 4.6 points lower; at 6000 it
@@ -104,9 +113,10 @@ DEFAULT_SENSITIVITY = 0.65
 DAY = 86_400
 PERIODS = {"daily": DAY, "weekly": 7 * DAY}
 # The statistics, in the kernel's order (the reason of an anomaly names one of them).
-STATISTICS = ("value", "jump", "level", "spread", "value~", "level~")
-# 4: the state is the kernel's packed memory (v3 was JSON lists of Python objects).
-STATE_VERSION = 4
+STATISTICS = ("value", "jump", "level", "spread", "value~", "level~", "drift", "drift~")
+# 5: the drift statistic's windows joined the kernel's memory (4: the packed memory; v3
+# was JSON lists of Python objects).
+STATE_VERSION = 5
 # Points scored per call into the kernel: bounds the scratch buffers of a long batch.
 CHUNK = 8192
 
