@@ -1,16 +1,17 @@
 /* The streaming anomaly detector's per-point work, compiled.
  *
  * detector.py explains *what* is computed and why; this file is how it is computed fast
- * enough to score a fleet, an ingest or a replay (pure Python managed ~80k points a second;
- * a point here costs about a microsecond).
+ * enough to score a fleet, an ingest or a replay (the pure Python detector it replaced
+ * managed ~80k points a second; a point here costs about a microsecond).
  *
  * Everything a detector remembers lives in one caller-owned buffer (the "arena"): a Det
  * header, then arrays of doubles. No allocation happens per point, the Python object owns
  * the memory, and the part before `persist_bytes` is the whole saved state (the sorted
  * copies of the windows after it are rebuilt from the windows on load).
  *
- * Arithmetic follows the Python definitions step for step (same operations, same order,
- * same libm calls), so the scores are the ones the documented algorithm gives.
+ * It was ported from that Python detector and checked against it until both gave the same
+ * scores, episodes and saved state to the last bit; sums therefore still run left to right
+ * from the oldest value, and the phase of a time is taken with Python's floor division.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -95,9 +96,10 @@ typedef struct {
 
 #define AT(det, off) (((double *)(void *)(det)) + (off))
 
-/* ---- Python's float arithmetic where C differs ------------------------------------ */
+/* ---- floor division ---------------------------------------------------------------- */
 
-/* Python's float % and // (the result of % takes the divisor's sign). */
+/* Python's float % and // (the result of % takes the divisor's sign, so a time before
+ * 1970 still falls in a phase bin of [0, period)). */
 static double py_mod(double v, double w) {
     double mod = fmod(v, w);
     if (mod != 0.0) {
@@ -127,12 +129,11 @@ static int cmp_double(const void *a, const void *b) {
 
 /* ---- rings ----------------------------------------------------------------------- */
 
-static int64_t layout_ring(Ring *r, int64_t *cursor, int64_t cap) {
+static void layout_ring(Ring *r, int64_t *cursor, int64_t cap) {
     r->off = *cursor;
     r->cap = cap;
     r->head = r->len = 0;
     *cursor += cap;
-    return r->off;
 }
 
 /* Append x; when the ring was full, the value it pushed out goes to *old and 1 is returned. */
@@ -160,7 +161,7 @@ static double ring_at(Det *d, const Ring *r, int64_t i) { /* i-th oldest */
     return AT(d, r->off)[(r->head + i) % r->cap];
 }
 
-/* Python's sum(deque) / n: left to right from the oldest (two runs, no modulo per value). */
+/* The mean, summed left to right from the oldest (two runs, no modulo per value). */
 static double ring_mean(Det *d, const Ring *r) {
     const double *v = AT(d, r->off);
     int64_t first = r->cap - r->head < r->len ? r->cap - r->head : r->len;
@@ -374,8 +375,8 @@ static double exp_tail(double distance, double scale, int64_t k, int64_t n) {
     return p > P_FLOOR ? p : P_FLOOR;
 }
 
-/* Median of m values given as high[0..m) (descending) or low[0..m) (ascending): the
- * Python _median over the same stretch of the sorted window. */
+/* Median of the m values at one end of the window, as tail_ends gives them (ascending
+ * from the bottom, or descending from the top: the median is the same). */
 static double median_of(const double *v, int64_t m) {
     int64_t mid = m / 2;
     if (m % 2) return v[mid];
@@ -559,6 +560,19 @@ static void emit(const Tracker *tr, Closings *c, int64_t at) {
     double *o = c->out + 5 * c->n++;
     o[0] = (double)tr->start; o[1] = (double)tr->end; o[2] = tr->peak;
     o[3] = (double)tr->peak_at; o[4] = (double)at;
+}
+
+/* A tracker with no history: nothing open, never active. */
+static void tracker_setup(Tracker *tr, double threshold, double release, int64_t cooldown,
+                          int64_t quiet, double quiet_seconds, double hold_seconds) {
+    memset(tr, 0, sizeof *tr);
+    tr->threshold = threshold;
+    tr->release = release;
+    tr->cooldown = cooldown;
+    tr->quiet = quiet;
+    tr->quiet_seconds = quiet_seconds;
+    tr->hold_seconds = hold_seconds;
+    tr->since_active = -1;
 }
 
 static int tracker_start(Tracker *tr, int64_t at, double secs, double score) {
@@ -836,11 +850,10 @@ static int parse_params(PyObject *args, Params *p) {
                             &p->seasons);
 }
 
-static int layout_tail(Tail *t, int64_t *cursor, int64_t size, int64_t tail, int64_t lag) {
+static void layout_tail(Tail *t, int64_t *cursor, int64_t size, int64_t tail, int64_t lag) {
     t->size = size; t->tail = tail; t->lag = lag; t->stale = 0;
     layout_ring(&t->pending, cursor, lag + 1);
     layout_ring(&t->window, cursor, size);
-    return 0;
 }
 
 static int64_t header_doubles(void) { return (int64_t)((sizeof(Det) + 7) / 8); }
@@ -876,14 +889,9 @@ static int build(const Params *p, Det *d) {
     d->ntails = T_SEASON0 + nseasons;
     d->sensitivity = p->sensitivity;
     d->jump_alpha = p->jump_alpha;
-    Tracker *tr = &d->tracker;
-    tr->threshold = 1.0 - p->sensitivity;
-    tr->release = tr->threshold * 0.5;
-    tr->cooldown = p->cooldown;
-    tr->quiet = p->quiet;
-    tr->quiet_seconds = p->quiet_seconds;
-    tr->hold_seconds = p->hold_seconds;
-    tr->since_active = -1;
+    double threshold = 1.0 - p->sensitivity;
+    tracker_setup(&d->tracker, threshold, threshold * 0.5, p->cooldown, p->quiet,
+                  p->quiet_seconds, p->hold_seconds);
 
     int64_t cursor = header_doubles();
     layout_ring(&d->recent, &cursor, p->level_span);
@@ -1137,16 +1145,8 @@ static PyObject *py_tracker_init(PyObject *self, PyObject *args) {
                           &quiet_seconds, &hold_seconds))
         return NULL;
     Tracker *tr = tracker_of(&buf);
-    if (tr != NULL) {
-        memset(tr, 0, sizeof *tr);
-        tr->threshold = threshold;
-        tr->release = release;
-        tr->cooldown = cooldown;
-        tr->quiet = quiet;
-        tr->quiet_seconds = quiet_seconds;
-        tr->hold_seconds = hold_seconds;
-        tr->since_active = -1;
-    }
+    if (tr != NULL)
+        tracker_setup(tr, threshold, release, cooldown, quiet, quiet_seconds, hold_seconds);
     PyBuffer_Release(&buf);
     if (tr == NULL) return NULL;
     Py_RETURN_NONE;
