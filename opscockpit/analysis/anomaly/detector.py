@@ -190,14 +190,14 @@ class SeriesDetector:
         self.jump_alpha = jump_alpha
         self.cooldown = cooldown
         self.seasons = tuple(seasons)
-        self._params = (
+        params = (
             sensitivity, jump_alpha, window, tail, lag, level_span, spread_span, season_span,
             cooldown, DEFAULT_QUIET, DEFAULT_QUIET_SECONDS, DEFAULT_HOLD_SECONDS,
             [PERIODS[s] for s in self.seasons],
         )
-        size, _ = _kernel.sizes(*self._params)
+        size, _ = _kernel.sizes(*params)
         self._arena = bytearray(size)
-        _kernel.init(self._arena, *self._params)
+        _kernel.init(self._arena, *params)
         self._names = STATISTICS + self.seasons
         # Whether the last point opened an episode, and which statistic made it surprising
         # (e.g. "level high": the "why" of an anomaly for the operator).
