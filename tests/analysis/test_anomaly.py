@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -316,3 +318,23 @@ def test_a_sustained_shift_smaller_than_the_noise_is_found_by_the_drift() -> Non
         scored = SeriesDetector().update_many(T0 + STEP * np.arange(4600), values)
         found += any(4000 <= i <= 4060 for i, _ in scored.opened)
     assert found == 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(offset=st.integers(0, 2047), byte=st.integers(0, 255), value=st.floats(allow_nan=True))
+def test_a_damaged_saved_state_is_refused_or_harmless(offset: int, byte: int,
+                                                      value: float) -> None:
+    # The detector's saved memory comes back from the store; a damaged file must raise a
+    # ValueError (the analyzer then starts the series afresh), never crash the process.
+    detector = SeriesDetector(seasons=("daily", "weekly"))
+    detector.update_many(T0 + 60.0 * np.arange(3000), np.random.default_rng(1).normal(0, 1, 3000))
+    state = detector.to_state()
+    memory = bytearray(zlib.decompress(base64.b64decode(state["memory"])))
+    memory[offset % len(memory)] = byte
+    state["memory"] = base64.b64encode(zlib.compress(bytes(memory))).decode()
+    try:
+        restored = SeriesDetector.from_state(state)
+    except ValueError:
+        return
+    scores = restored.update_many(T0 + 60.0 * np.arange(3000, 3100), [value] * 100).scores
+    assert all(0.0 <= s <= 1.0 for s in scores)

@@ -1001,6 +1001,50 @@ static PyObject *py_dump(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* A ring of the saved state laid out as the fresh one, its position inside it. */
+static int same_ring(const Ring *saved, const Ring *fresh) {
+    return saved->off == fresh->off && saved->cap == fresh->cap && saved->head >= 0
+           && saved->head < (fresh->cap > 0 ? fresh->cap : 1) && saved->len >= 0
+           && saved->len <= fresh->cap;
+}
+
+/* Whether a saved header can be trusted in place of the fresh one: the same layout, and
+ * every position and count inside its bounds (a damaged store must raise an error, not
+ * send a write past an array). */
+static int same_layout(const Det *saved, const Det *fresh) {
+    if (saved->magic != fresh->magic || saved->window != fresh->window
+        || saved->tail != fresh->tail || saved->lag != fresh->lag
+        || saved->level_span != fresh->level_span || saved->spread_span != fresh->spread_span
+        || saved->season_span != fresh->season_span || saved->nseasons != fresh->nseasons
+        || saved->seasons[0] != fresh->seasons[0] || saved->seasons[1] != fresh->seasons[1]
+        || saved->ntails != fresh->ntails || saved->persist_bytes != fresh->persist_bytes
+        || saved->total_bytes != fresh->total_bytes || saved->ngaps < 0
+        || saved->ngaps >= STEP_SAMPLES || saved->why < 0 || saved->why > fresh->ntails
+        || !same_ring(&saved->recent, &fresh->recent) || !same_ring(&saved->steps, &fresh->steps)
+        || !same_ring(&saved->season_recent, &fresh->season_recent)
+        || saved->fit.size != fresh->fit.size || saved->fit.lag != fresh->fit.lag
+        || !same_ring(&saved->fit.pending, &fresh->fit.pending)
+        || !same_ring(&saved->fit.window, &fresh->fit.window))
+        return 0;
+    for (int64_t s = 0; s < fresh->nseasons; s++) {
+        const Phase *a = &saved->phases[s], *b = &fresh->phases[s];
+        if (a->off_values != b->off_values || a->off_stamps != b->off_stamps
+            || (a->exists && (a->bins < 1 || a->bins > MAX_BINS || !(a->period > 0.0)
+                              || !(a->width > 0.0) || !isfinite(a->period)
+                              || !isfinite(a->width))))
+            return 0;
+    }
+    for (int64_t i = 0; i < fresh->ntails; i++) {
+        const Tail *a = &saved->tails[i], *b = &fresh->tails[i];
+        if (a->size != b->size || a->tail != b->tail || a->lag != b->lag
+            || a->off_s != b->off_s || a->off_i != b->off_i || a->off_d != b->off_d
+            || a->off_idx != b->off_idx || !same_ring(&a->pending, &b->pending)
+            || !same_ring(&a->window, &b->window))
+            return 0;
+    }
+    return 1;
+}
+
 /* Write a saved state back into an arena laid out for the same parameters. */
 static PyObject *py_load(PyObject *self, PyObject *args) {
     Py_buffer buf, data;
@@ -1008,14 +1052,12 @@ static PyObject *py_load(PyObject *self, PyObject *args) {
     Det *d = arena_of(&buf);
     int ok = d != NULL;
     if (ok) {
-        const Det *saved = data.buf;
-        ok = data.len == d->persist_bytes && saved->magic == d->magic
-             && saved->window == d->window && saved->tail == d->tail && saved->lag == d->lag
-             && saved->level_span == d->level_span && saved->spread_span == d->spread_span
-             && saved->season_span == d->season_span && saved->nseasons == d->nseasons
-             && saved->seasons[0] == d->seasons[0] && saved->seasons[1] == d->seasons[1]
-             && saved->persist_bytes == d->persist_bytes
-             && saved->total_bytes == d->total_bytes;
+        Det saved;
+        ok = data.len == d->persist_bytes;
+        if (ok) {
+            memcpy(&saved, data.buf, sizeof saved);
+            ok = same_layout(&saved, d);
+        }
         if (!ok) PyErr_SetString(PyExc_ValueError, "saved detector does not fit this layout");
     }
     if (ok) {

@@ -341,5 +341,8 @@ class SeriesDetector:
         out.reason = str(state["reason"])
         out._stamps = EpisodeStamps.from_state(state["stamps"])
         out._closed = load_episodes(state["closed"])
+        seen, _, _, raw_open = _kernel.status(out._arena)
+        if seen != out._seen or not out._stamps.knows(raw_open):
+            raise ValueError("anomaly detector state is damaged (its episode does not add up)")
         return out
 

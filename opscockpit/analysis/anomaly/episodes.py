@@ -140,6 +140,12 @@ class EpisodeStamps:
     def clear(self) -> None:
         self._held = {}
 
+    def knows(self, raw_open: Sequence[float] | None) -> bool:
+        """Whether every point the open episode (or none) refers to has its stamp here."""
+        if raw_open is None:
+            return True
+        return {int(raw_open[0]), int(raw_open[1]), int(raw_open[3])} <= self._held.keys()
+
     def to_state(self) -> list[list[Any]]:
         return [[o, _dump_stamp(ts)] for o, ts in sorted(self._held.items())]
 
@@ -243,4 +249,6 @@ class EpisodeTracker:
         out._seen = int(state["seen"])
         out._stamps = EpisodeStamps.from_state(state["stamps"])
         out.closed = load_episodes(state["closed"])
+        if not out._stamps.knows(_kernel.tracker_open(out._memory)):
+            raise ValueError("episode tracker state is damaged (its episode does not add up)")
         return out
