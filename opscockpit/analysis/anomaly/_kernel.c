@@ -303,12 +303,18 @@ static void tail_flush(Det *d, Tail *t) {
     int64_t w = 0, r = 0; /* S[0..w) is final; S[r..ns) still to be read */
     for (int64_t j = 0; j < t->nd; j++) {
         int64_t at = gallop_lower(s, r, t->ns, del[j]); /* present: D is within S */
+        if (at >= t->ns) continue; /* cannot be absent; if it were, drop nothing past S */
         memmove(s + w, s + r, (size_t)(at - r) * sizeof(double));
         w += at - r;
         r = at + 1;
     }
     memmove(s + w, s + r, (size_t)(t->ns - r) * sizeof(double));
-    int64_t end = w + (t->ns - r), out = end + t->ni;
+    int64_t kept = w + (t->ns - r), end = kept, out = kept + t->ni;
+    if (out > t->size + BUF) { /* only departures missing from S could get here */
+        t->stale = 1; /* rebuilt from the window when next asked */
+        t->ni = t->nd = 0;
+        return;
+    }
     for (int64_t b = t->ni - 1; b >= 0; b--) { /* from the back: each run moves once */
         int64_t at = gallop_upper_back(s, end, in[b]);
         out -= end - at;
@@ -316,7 +322,7 @@ static void tail_flush(Det *d, Tail *t) {
         s[--out] = in[b];
         end = at;
     }
-    t->ns += t->ni - t->nd;
+    t->ns = kept + t->ni;
     t->ni = t->nd = 0;
     index_rebuild(d, t);
 }
@@ -1045,6 +1051,20 @@ static int same_layout(const Det *saved, const Det *fresh) {
     return 1;
 }
 
+/* Every remembered value is a number (NaN has no place in a sorted window); a phase bin's
+ * time may be NaN, which marks it empty. */
+static int finite_values(const double *saved, const Det *fresh) {
+    for (int64_t i = header_doubles(); i < fresh->persist_bytes / 8; i++) {
+        int stamp = 0;
+        for (int64_t s = 0; s < fresh->nseasons; s++) {
+            int64_t from = fresh->phases[s].off_stamps;
+            stamp |= i >= from && i < from + MAX_BINS;
+        }
+        if (!isfinite(saved[i]) && !(stamp && isnan(saved[i]))) return 0;
+    }
+    return 1;
+}
+
 /* Write a saved state back into an arena laid out for the same parameters. */
 static PyObject *py_load(PyObject *self, PyObject *args) {
     Py_buffer buf, data;
@@ -1056,7 +1076,7 @@ static PyObject *py_load(PyObject *self, PyObject *args) {
         ok = data.len == d->persist_bytes;
         if (ok) {
             memcpy(&saved, data.buf, sizeof saved);
-            ok = same_layout(&saved, d);
+            ok = same_layout(&saved, d) && finite_values(data.buf, d);
         }
         if (!ok) PyErr_SetString(PyExc_ValueError, "saved detector does not fit this layout");
     }
