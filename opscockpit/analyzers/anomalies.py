@@ -96,7 +96,6 @@ class AnomalyAnalyzer(Analyzer):
             if detector is None:
                 detector = self.detectors[key] = SeriesDetector(self.sensitivity)
             scored = detector.update_many(seconds, values)
-            detector.pop_closed()  # handed over here, as events
             # A stronger onset can close the open episode and open a new one at the same
             # point: the old one resolves first, so its alert does not outlive the new one's.
             events.extend((positions[i], 0, key, episode, values[i], "")

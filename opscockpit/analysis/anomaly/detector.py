@@ -245,7 +245,8 @@ class SeriesDetector:
 
         ``seconds``: each point's time in epoch seconds (what :meth:`update` makes of its
         stamp); ``stamps``: the stamps episodes should carry, by position (default the
-        seconds themselves). Closed episodes are also kept for :meth:`pop_closed`.
+        seconds themselves). The episodes it closes are handed over in the result only
+        (:meth:`pop_closed` is for :meth:`update`).
         """
         secs, vals = _doubles(seconds), _doubles(values)
         n = len(vals)
@@ -271,7 +272,6 @@ class SeriesDetector:
             self.opened = bool(out.opened) and out.opened[-1][0] == n - 1
             self.reason = _reason(last, self._names)
             self._stamps.hold(raw_open, base, marks)
-        self._closed.extend(episode for _, episode in out.closed)
         return out
 
     # -- episodes ------------------------------------------------------------------------

@@ -59,8 +59,8 @@ def detect_episodes(
     An episode still open at the last row is included, ending there.
     """
     detector = detector or SeriesDetector(sensitivity)
-    detector.update_many(*_points(frame))
-    found = detector.pop_closed()
+    found = detector.pop_closed()  # any left by earlier point-by-point updates
+    found += [episode for _, episode in detector.update_many(*_points(frame)).closed]
     if detector.open_episode is not None:
         found.append(detector.open_episode)
     rows = [(ep.start, ep.end, ep.peak_score, ep.peak_ts) for ep in found]
